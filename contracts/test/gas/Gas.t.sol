@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {BaseTest} from "../utils/BaseTest.sol";
+import {PlainWethVault} from "../utils/PlainWethVault.sol";
+import {AdvanceRequest} from "../../src/interfaces/IFactoringVault.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+/// @notice Gas benchmark, not a test of behaviour: `forge snapshot --match-path contracts/test/gas/*` writes
+/// `.gas-snapshot`. Each test makes exactly one call on a vault that is already in use (warm business
+/// accounts, existing holders), next to a plain OpenZeppelin ERC-4626 over WETH measured the same way.
+abstract contract GasBase is BaseTest {
+    PlainWethVault internal plain;
+    AdvanceRequest[] internal single;
+    AdvanceRequest[] internal batch20;
+    bytes32 constant REPAY_ID = keccak256("repay-me");
+    bytes32 constant LATE_ID = keccak256("late");
+
+    function setUp() public virtual override {
+        super.setUp();
+        plain = new PlainWethVault(IERC20(address(weth)));
+        _fundWeth(alice, 20 ether);
+        vm.startPrank(alice);
+        weth.approve(address(vault), type(uint256).max);
+        weth.approve(address(plain), type(uint256).max);
+        vm.stopPrank();
+        // Both vaults already have holders, alice included.
+        _deposit(bob, 2_000 ether);
+        _deposit(alice, 10 ether);
+        _fundWeth(bob, 10 ether);
+        vm.startPrank(bob);
+        weth.approve(address(plain), type(uint256).max);
+        plain.deposit(10 ether, bob);
+        vm.stopPrank();
+        vm.prank(alice);
+        plain.deposit(1 ether, alice);
+
+        // Repeat businesses: each already has an invoice (and an account).
+        for (uint256 i; i < 20; ++i) {
+            address biz = address(uint160(0xB000 + i));
+            vm.deal(biz, 1 ether);
+            _advance(keccak256(abi.encode("old", i)), biz, 1 ether, 0.01 ether, 60);
+        }
+        _advance(REPAY_ID, business, 10 ether, 0.2 ether, 30);
+        single.push(_request(keccak256("one"), address(0xB000), 10 ether, 0.2 ether, 30));
+        for (uint256 i; i < 20; ++i) {
+            batch20.push(_request(keccak256(abi.encode("batch", i)), address(uint160(0xB000 + i)), 5 ether, 0.1 ether, 30 + i % 5));
+        }
+        vm.deal(business, 100 ether);
+        vm.deal(alice, 10 ether);
+    }
+
+    function _fundWeth(address who, uint256 amount) internal {
+        vm.deal(who, amount);
+        vm.prank(who);
+        weth.deposit{value: amount}();
+    }
+
+}
+
+contract GasTest is GasBase {
+    // ---- shares, with the baseline
+    function test_gas_baseline_deposit() public {
+        vm.prank(alice);
+        plain.deposit(1 ether, alice);
+    }
+
+    function test_gas_deposit() public {
+        vm.prank(alice);
+        vault.deposit(1 ether, alice);
+    }
+
+    function test_gas_depositETH() public {
+        vm.prank(alice);
+        vault.depositETH{value: 1 ether}(alice);
+    }
+
+    function test_gas_baseline_redeem() public {
+        vm.prank(alice);
+        plain.redeem(1e18, alice, alice);
+    }
+
+    function test_gas_redeem_instant() public {
+        vm.prank(alice);
+        vault.redeem(1e21, alice, alice);
+    }
+
+    // ---- invoices
+    function test_gas_advance_1() public {
+        vm.prank(keeper);
+        vault.advance(single);
+    }
+
+    function test_gas_advance_batch20() public {
+        vm.prank(keeper);
+        vault.advance(batch20);
+    }
+
+    function test_gas_repay_full() public {
+        vm.prank(business);
+        vault.repayETH{value: 10.2 ether}(REPAY_ID);
+    }
+
+    function test_gas_repay_partial() public {
+        vm.prank(business);
+        vault.repayETH{value: 3 ether}(REPAY_ID);
+    }
+
+    function test_gas_writeOff() public {
+        vm.warp(block.timestamp + 60 days);
+        vm.prank(keeper);
+        vault.writeOff(REPAY_ID);
+    }
+
+    function test_gas_requestRedeem() public {
+        vm.prank(alice);
+        vault.requestRedeem(1e21, alice);
+    }
+}
+
+contract GasQueueTest is GasBase {
+    function setUp() public override {
+        super.setUp();
+        // One filled request to claim, then ten waiting for liquidity.
+        vm.prank(bob);
+        vault.requestRedeem(1e21, bob);
+        vault.processQueue(1);
+        for (uint256 i; i < 10; ++i) {
+            vm.prank(bob);
+            vault.requestRedeem(1e21, bob);
+        }
+    }
+
+    function test_gas_processQueue_10() public {
+        vault.processQueue(10);
+    }
+
+    function test_gas_claim() public {
+        vm.prank(bob);
+        vault.claim(0, false);
+    }
+}
