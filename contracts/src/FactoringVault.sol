@@ -487,9 +487,9 @@ contract FactoringVault is
     }
 
     function _lateFeeOwed(Invoice storage inv, bytes32 id) internal view returns (uint256) {
-        uint256 accrued = FeeMath.lateFeeAccrued(
-            inv.principal, inv.lateFeeBpsPerDay, uint256(inv.dueDay) * FeeMath.DAY, block.timestamp
-        );
+        uint256 dueAt = uint256(inv.dueDay) * FeeMath.DAY;
+        if (block.timestamp <= dueAt) return 0; // not late: skip the cold read of lateFeePaid
+        uint256 accrued = FeeMath.lateFeeAccrued(inv.principal, inv.lateFeeBpsPerDay, dueAt, block.timestamp);
         uint256 paid = lateFeePaid[id];
         return accrued > paid ? accrued - paid : 0;
     }
@@ -741,10 +741,13 @@ contract FactoringVault is
         if (!cfg.active) revert ErrorsLib.StrategyNotActive(strategy);
     }
 
+    /// @dev A strategy the vault has nothing in (book 0) counts 0: tokens sent to it are a donation, and an
+    ///      empty strategy costs no oracle calls.
     function _strategiesValue() internal view returns (uint256 value) {
         uint256 n = _strategyList.length;
         for (uint256 i; i < n; ++i) {
-            value += IStrategy(_strategyList[i]).totalValue();
+            address s = _strategyList[i];
+            if (strategyConfig[s].book != 0) value += IStrategy(s).totalValue();
         }
     }
 

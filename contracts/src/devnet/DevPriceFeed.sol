@@ -2,16 +2,19 @@
 pragma solidity 0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {AggregatorV3Interface} from "../interfaces/IAggregatorV3.sol";
 
 /// @notice Local-chain Chainlink feed whose rounds are set by its owner: a price feed (`setAnswer`) or, with
 /// `decimals = 0`, an L2 sequencer uptime feed (answer 0 = up, 1 = down; `startedAt` = when the status changed).
 /// `setRound` writes arbitrary timestamps, for tests of stale prices and sequencer grace periods.
 contract DevPriceFeed is AggregatorV3Interface, Ownable {
+    /// @dev One slot per round, packed like Chainlink's OCR aggregator (`int192` answer, `uint32` timestamps),
+    ///      so reading the feed costs about what it costs on Base.
     struct Round {
-        int256 answer;
-        uint256 startedAt;
-        uint256 updatedAt;
+        int192 answer;
+        uint32 startedAt;
+        uint32 updatedAt;
     }
 
     /// @dev Same events as Chainlink's aggregators.
@@ -74,7 +77,7 @@ contract DevPriceFeed is AggregatorV3Interface, Ownable {
 
     function _newRound(int256 answer, uint256 startedAt, uint256 updatedAt) private {
         uint80 roundId = ++latestRound;
-        _rounds[roundId] = Round(answer, startedAt, updatedAt);
+        _rounds[roundId] = Round(SafeCast.toInt192(answer), SafeCast.toUint32(startedAt), SafeCast.toUint32(updatedAt));
         emit NewRound(roundId, msg.sender, startedAt);
         emit AnswerUpdated(answer, roundId, updatedAt);
     }
