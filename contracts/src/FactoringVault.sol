@@ -443,7 +443,7 @@ contract FactoringVault is
     }
 
     /// @inheritdoc IFactoringVault
-    function settle() external {
+    function settle() external nonReentrant {
         _accrue();
     }
 

@@ -7,6 +7,8 @@ import {EventsLib} from "../../src/libraries/EventsLib.sol";
 import {AdvanceRequest, Invoice, InvoiceStatus} from "../../src/interfaces/IFactoringVault.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {FactoringVault} from "../../src/FactoringVault.sol";
 
 contract EthRefuser {
     receive() external payable {
@@ -17,6 +19,22 @@ contract EthRefuser {
 contract GasBurner {
     receive() external payable {
         while (true) {}
+    }
+}
+
+/// @dev A payout address that tries to re-enter the vault while receiving its advance.
+contract ReentrantPayout {
+    FactoringVault internal immutable vault;
+    bytes4 public reentryError = 0xffffffff; // non-zero, so the write inside receive() stays cheap
+
+    constructor(FactoringVault vault_) {
+        vault = vault_;
+    }
+
+    receive() external payable {
+        try vault.settle() {} catch (bytes memory err) {
+            reentryError = bytes4(err);
+        }
     }
 }
 
@@ -53,6 +71,13 @@ contract AdvanceTest is BaseTest {
         _advance(ID, refuser, 5 ether, 0.1 ether, 30);
         assertEq(weth.balanceOf(refuser), 5 ether);
         assertEq(refuser.balance, 0);
+    }
+
+    function test_Advance_ReentrancyThroughPayout_IsBlocked() public {
+        ReentrantPayout payout = new ReentrantPayout(vault);
+        _advance(ID, address(payout), 5 ether, 0.1 ether, 30);
+        assertEq(payout.reentryError(), ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
+        assertEq(address(payout).balance, 5 ether, "paid in ETH all the same");
     }
 
     function test_Advance_GasBurningPayoutDoesNotBlockTheBatch() public {
@@ -234,6 +259,14 @@ contract AdvanceTest is BaseTest {
                 ErrorsLib.SequencerGracePeriod.selector, block.timestamp - 10 minutes, block.timestamp + 50 minutes
             )
         );
+    }
+
+    function test_RevertWhen_AllocateWhileQueuePending() public {
+        vm.prank(alice);
+        vault.requestRedeem(1e21, alice);
+        vm.prank(keeper);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.QueuePending.selector, 1e21));
+        vault.allocate(address(yieldStrategy), 1 ether);
     }
 
     function test_RevertWhen_RedemptionQueuePending() public {
