@@ -744,6 +744,7 @@ contract FactoringVault is
     /// @dev A strategy the vault has nothing in (book 0) counts 0: tokens sent to it are a donation, and an
     ///      empty strategy costs no oracle calls.
     function _strategiesValue() internal view returns (uint256 value) {
+        if (_strategyBook == 0) return 0; // nothing allocated anywhere: one read instead of the list
         uint256 n = _strategyList.length;
         for (uint256 i; i < n; ++i) {
             address s = _strategyList[i];

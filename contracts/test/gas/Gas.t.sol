@@ -143,3 +143,19 @@ contract GasQueueTest is GasBase {
         vault.claim(0, false);
     }
 }
+
+/// @notice The same deposit while both strategies hold capital: each is valued, the hedge through the oracle.
+contract GasFundedStrategiesTest is GasBase {
+    function setUp() public override {
+        super.setUp();
+        vm.startPrank(keeper);
+        vault.allocate(address(yieldStrategy), 50 ether);
+        vault.allocate(address(hedge), 50 ether);
+        vm.stopPrank();
+    }
+
+    function test_gas_deposit_strategiesFunded() public {
+        vm.prank(alice);
+        vault.deposit(1 ether, alice);
+    }
+}
