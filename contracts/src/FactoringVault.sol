@@ -68,6 +68,10 @@ contract FactoringVault is
     uint256 public constant MAX_STRATEGIES = 8;
     /// @dev Gas a payout address gets to accept ETH; a hostile receiver cannot burn the batch's gas.
     uint256 public constant PAYOUT_GAS = 30_000;
+    /// @dev Late fees and recoveries are income vested over this many days, so a deposit made just before such a
+    ///      payment (a flash deposit by the payer, say) captures none of it.
+    uint256 public constant INCOME_VESTING_DAYS = 7;
+    uint256 public constant MIN_TENOR = 1 days;
 
     IWETH9 public immutable WETH;
     IOracleGuard public immutable ORACLE;
@@ -92,7 +96,15 @@ contract FactoringVault is
     address public treasury;
 
     mapping(bytes32 id => Invoice) internal _invoices;
-    mapping(bytes32 id => uint256) public lateFeePaid;
+    /// @dev Late fee checkpoint, written only when a late invoice is paid: what had accrued, what was paid,
+    ///      and over how many started days it was charged (so a later principal payment never reprices them).
+    struct LateFee {
+        uint112 accrued;
+        uint112 paid;
+        uint32 daysCharged;
+    }
+
+    mapping(bytes32 id => LateFee) internal _lateFees;
     mapping(address payout => uint256) public exposureOf;
     mapping(uint256 day => uint256) internal _rateEndingOn;
     mapping(uint256 word => uint256) internal _dueDayBits;
@@ -245,7 +257,6 @@ contract FactoringVault is
     /// @inheritdoc IFactoringVault
     function advance(AdvanceRequest[] calldata requests) external onlyRole(KEEPER_ROLE) whenNotPaused nonReentrant {
         if (requests.length == 0) revert ErrorsLib.EmptyBatch();
-        if (_queuedShares != 0) revert ErrorsLib.QueuePending(_queuedShares);
         ORACLE.ethUsd(); // reverts when the sequencer is down or the ETH/USD price is stale: no advance then
         _accrue();
 
@@ -320,6 +331,7 @@ contract FactoringVault is
         }
         if (r.dueAt % FeeMath.DAY != 0) revert ErrorsLib.DueDateNotDayAligned(r.dueAt);
         if (r.dueAt <= block.timestamp) revert ErrorsLib.DueDateInPast(r.dueAt, block.timestamp);
+        if (r.dueAt - block.timestamp < MIN_TENOR) revert ErrorsLib.TenorTooShort(r.dueAt - block.timestamp, MIN_TENOR);
         if (r.dueAt - block.timestamp > p.maxTenor) {
             revert ErrorsLib.TenorTooLong(r.dueAt - block.timestamp, p.maxTenor);
         }
@@ -327,13 +339,14 @@ contract FactoringVault is
 
     /// @dev Utilisation cap and liquidity reserve, on book NAV (idle + principal + strategies at cost): no oracle
     /// call on the hot path, and accrued fees (not yet cash) never count as lendable.
+    /// @dev What the redemption queue is owed is never lent out.
     function _checkLiquidityAfterAdvance(uint256 total, RiskParams memory p) internal view {
-        uint256 idle = _idle;
-        if (total > idle) revert ErrorsLib.InsufficientLiquidity(total, idle);
-        uint256 nav = idle + _principalOutstanding + _strategyBook;
+        uint256 available = availableLiquidity();
+        if (total > available) revert ErrorsLib.InsufficientLiquidity(total, available);
+        uint256 nav = uint256(_idle) + _principalOutstanding + _strategyBook;
         uint256 utilisation = Math.mulDiv(_principalOutstanding + total, FeeMath.BPS, nav, Math.Rounding.Ceil);
         if (utilisation > p.maxUtilisationBps) revert ErrorsLib.UtilisationCapExceeded(utilisation, p.maxUtilisationBps);
-        _checkReserve(idle - total, nav, p);
+        _checkReserve(available - total, nav, p);
     }
 
     function _checkReserve(uint256 idleAfter, uint256 nav, RiskParams memory p) internal pure {
@@ -367,20 +380,24 @@ contract FactoringVault is
         if (status == InvoiceStatus.WrittenOff) return _applyRecovery(inv, id, amount, payer);
 
         Payment memory pay;
+        (uint256 lateAccrued, uint256 latePaid, uint256 daysLate) = _lateFeeState(inv, id);
         (pay.late, pay.fee, pay.principal, pay.refund) =
-            FeeMath.waterfall(amount, _lateFeeOwed(inv, id), inv.fee, inv.principal);
+            FeeMath.waterfall(amount, lateAccrued - Math.min(latePaid, lateAccrued), inv.fee, inv.principal);
         uint256 lateCut = FeeMath.protocolCut(pay.late, inv.protocolFeeBps);
         uint256 feeCut = FeeMath.protocolCut(pay.fee, inv.protocolFeeBps);
         pay.protocolFee = lateCut + feeCut;
-        // The scheduled (vault) part of the fee leaves the receivable; the late fee is income now.
-        _feesSettled += (pay.fee - feeCut).toUint128();
+        // The scheduled (vault) part of the fee leaves the receivable; the late fee is income, vested.
+        _feesSettled += (pay.fee - feeCut + pay.late - lateCut).toUint128();
         _idle += (pay.late + pay.fee + pay.principal - pay.protocolFee).toUint128();
         _protocolFeesOwed += pay.protocolFee.toUint128();
+        if (pay.late != lateCut) _vest(pay.late - lateCut);
         if (pay.principal != 0) {
             _principalOutstanding -= pay.principal.toUint128();
             exposureOf[inv.payout] -= pay.principal;
         }
-        if (pay.late != 0) lateFeePaid[id] += pay.late;
+        if (daysLate != 0) {
+            _lateFees[id] = LateFee(lateAccrued.toUint112(), (latePaid + pay.late).toUint112(), uint32(daysLate));
+        }
         _bookPayment(inv, id, payer, pay);
         return amount - pay.refund;
     }
@@ -412,6 +429,8 @@ contract FactoringVault is
         (, uint256 feePaid, uint256 principalPaid, uint256 refund) = FeeMath.waterfall(amount, 0, fee, principal);
         uint256 used = feePaid + principalPaid;
         _idle += used.toUint128();
+        _feesSettled += used.toUint128(); // income, vested like a late fee
+        _vest(used);
         inv.fee = uint128(fee - feePaid);
         inv.principal = uint128(principal - principalPaid);
         uint256 left = fee - feePaid + principal - principalPaid;
@@ -432,12 +451,14 @@ contract FactoringVault is
 
         uint256 principal = inv.principal;
         uint256 fee = inv.fee;
+        uint256 lateOwed = _lateFeeOwed(inv, id);
         // The loss hits totalAssets at once: principal leaves the books, the vault's share of the fee leaves
         // the receivable. Principal and fee stay on the invoice as what is still recoverable.
         uint256 lpFeeLost = fee - FeeMath.protocolCut(fee, inv.protocolFeeBps);
         _principalOutstanding -= principal.toUint128();
         exposureOf[inv.payout] -= principal;
         _feesSettled += lpFeeLost.toUint128();
+        inv.fee = (fee + lateOwed).toUint128(); // the late fee owed stays recoverable
         inv.status = InvoiceStatus.WrittenOff;
         emit EventsLib.InvoiceWrittenOff(id, msg.sender, principal, lpFeeLost);
     }
@@ -487,11 +508,33 @@ contract FactoringVault is
     }
 
     function _lateFeeOwed(Invoice storage inv, bytes32 id) internal view returns (uint256) {
-        uint256 dueAt = uint256(inv.dueDay) * FeeMath.DAY;
-        if (block.timestamp <= dueAt) return 0; // not late: skip the cold read of lateFeePaid
-        uint256 accrued = FeeMath.lateFeeAccrued(inv.principal, inv.lateFeeBpsPerDay, dueAt, block.timestamp);
-        uint256 paid = lateFeePaid[id];
+        (uint256 accrued, uint256 paid,) = _lateFeeState(inv, id);
         return accrued > paid ? accrued - paid : 0;
+    }
+
+    /// @dev Late fee accrued so far: the checkpoint plus the days started since it, on today's principal.
+    function _lateFeeState(Invoice storage inv, bytes32 id)
+        internal
+        view
+        returns (uint256 accrued, uint256 paid, uint256 daysLate)
+    {
+        uint256 dueAt = uint256(inv.dueDay) * FeeMath.DAY;
+        daysLate = FeeMath.lateDays(dueAt, block.timestamp);
+        if (daysLate == 0) return (0, 0, 0); // not late: skip the cold read of the checkpoint
+        LateFee memory c = _lateFees[id];
+        accrued = c.accrued + FeeMath.lateFeeForDays(inv.principal, inv.lateFeeBpsPerDay, daysLate - c.daysCharged);
+        paid = c.paid;
+    }
+
+    /// @notice Late fee paid so far on invoice `id`.
+    function lateFeePaid(bytes32 id) external view returns (uint256) {
+        return _lateFees[id].paid;
+    }
+
+    /// @dev Income received in cash (already in idle and in `_feesSettled`) accrues back over the vesting days.
+    function _vest(uint256 amount) internal {
+        uint256 endDay = block.timestamp / FeeMath.DAY + INCOME_VESTING_DAYS;
+        _schedule(endDay, amount, endDay * FeeMath.DAY - block.timestamp);
     }
 
     // =================================================================== fee accrual
@@ -652,15 +695,15 @@ contract FactoringVault is
     /// @inheritdoc IFactoringVault
     function allocate(address strategy, uint256 assets) external onlyRole(KEEPER_ROLE) whenNotPaused nonReentrant {
         if (assets == 0) revert ErrorsLib.ZeroAmount();
-        if (_queuedShares != 0) revert ErrorsLib.QueuePending(_queuedShares);
         StrategyConfig storage cfg = _activeStrategy(strategy);
         RiskParams memory p = _params;
         _consumeMove(assets, p);
         uint256 idle = _idle;
-        if (assets > idle) revert ErrorsLib.InsufficientLiquidity(assets, idle);
+        uint256 available = availableLiquidity();
+        if (assets > available) revert ErrorsLib.InsufficientLiquidity(assets, available);
         uint256 valueAfter = IStrategy(strategy).totalValue() + assets;
         if (valueAfter > cfg.cap) revert ErrorsLib.StrategyCapExceeded(strategy, valueAfter, cfg.cap);
-        _checkReserve(idle - assets, idle + _principalOutstanding + _strategyBook, p);
+        _checkReserve(available - assets, idle + _principalOutstanding + _strategyBook, p);
 
         _idle = uint128(idle - assets);
         cfg.book += assets.toUint128();
@@ -680,17 +723,25 @@ contract FactoringVault is
         StrategyConfig storage cfg = _activeStrategy(strategy);
         if (!isAdmin) _consumeMove(assets, _params);
         uint256 valueBefore = IStrategy(strategy).totalValue();
-        uint256 book = cfg.book;
-        // Ceil: the book leaves with at least its share, so a realised gain is never overstated.
-        uint256 released = valueBefore == 0 ? book : Math.min(book, Math.mulDiv(book, assets, valueBefore, Math.Rounding.Ceil));
-
         uint256 balanceBefore = WETH.balanceOf(address(this));
         IStrategy(strategy).deallocate(assets);
         received = WETH.balanceOf(address(this)) - balanceBefore; // trust the balance, not the adapter
+        uint256 released = _bookReleased(cfg.book, valueBefore, IStrategy(strategy).totalValue());
+        uint256 book = cfg.book;
         cfg.book = uint128(book - released);
         _strategyBook -= uint128(released);
         _idle += received.toUint128();
         emit EventsLib.Deallocated(strategy, assets, received, released, int256(received) - int256(released));
+    }
+
+    /// @dev The share of the book that left with the value that actually left (an adapter may return less than
+    ///      asked). Ceil, so a realised gain is never overstated; a strategy still holding value keeps a book,
+    ///      so it stays in totalAssets.
+    function _bookReleased(uint256 book, uint256 valueBefore, uint256 valueAfter) internal pure returns (uint256) {
+        if (valueBefore == 0 || valueAfter == 0) return book;
+        uint256 left = valueBefore > valueAfter ? valueBefore - valueAfter : 0;
+        uint256 released = Math.min(book, Math.mulDiv(book, left, valueBefore, Math.Rounding.Ceil));
+        return released == book && book != 0 ? book - 1 : released;
     }
 
     /// @inheritdoc IFactoringVault
@@ -718,12 +769,12 @@ contract FactoringVault is
         emit EventsLib.StrategyCapSet(strategy, cap);
     }
 
-    /// @dev Only an empty strategy leaves the list, so its value never silently drops out of totalAssets.
+    /// @dev Only a strategy the vault has fully exited leaves the list, so no value silently drops out of
+    ///      totalAssets.
     function removeStrategy(address strategy) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _activeStrategy(strategy);
-        uint256 value = IStrategy(strategy).totalValue();
-        if (value != 0) revert ErrorsLib.StrategyNotEmpty(strategy, value);
-        _strategyBook -= strategyConfig[strategy].book;
+        uint256 book = _activeStrategy(strategy).book;
+        // By book, not value: tokens donated to the strategy cannot block its removal.
+        if (book != 0) revert ErrorsLib.StrategyNotEmpty(strategy, book);
         delete strategyConfig[strategy];
         uint256 n = _strategyList.length;
         for (uint256 i; i < n; ++i) {
@@ -770,6 +821,12 @@ contract FactoringVault is
     function setRiskParams(RiskParams calldata params) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _accrue(); // accrual up to now under the old parameters
         _setRiskParams(params);
+    }
+
+    /// @dev The delay's bounds hold for every change, not only at construction.
+    function changeDefaultAdminDelay(uint48 newDelay) public override {
+        _checkBounds("adminDelay", newDelay, MIN_ADMIN_DELAY, MAX_ADMIN_DELAY);
+        super.changeDefaultAdminDelay(newDelay);
     }
 
     function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {

@@ -20,6 +20,7 @@ library ErrorsLib {
     error DueDateNotDayAligned(uint256 dueAt);
     error DueDateInPast(uint256 dueAt, uint256 nowTs);
     error TenorTooLong(uint256 tenor, uint256 maxTenor);
+    error TenorTooShort(uint256 tenor, uint256 minTenor);
     error AdvanceTooLarge(bytes32 id, uint256 principal, uint256 max);
     error FeeTooHigh(bytes32 id, uint256 fee, uint256 max);
     error LateFeeTooHigh(bytes32 id, uint256 bpsPerDay, uint256 max);
@@ -28,7 +29,6 @@ library ErrorsLib {
     error LiquidityReserveBreached(uint256 idleAfter, uint256 minIdle);
     error InsufficientLiquidity(uint256 requested, uint256 available);
     error NotYetWriteOffable(bytes32 id, uint256 allowedAt);
-    error QueuePending(uint256 queuedShares);
 
     // --- redemption queue ---
     error UnknownRequest(uint256 requestId);
@@ -41,7 +41,7 @@ library ErrorsLib {
     error StrategyAlreadyAdded(address strategy);
     error StrategyMismatch(address strategy);
     error TooManyStrategies(uint256 max);
-    error StrategyNotEmpty(address strategy, uint256 value);
+    error StrategyNotEmpty(address strategy, uint256 book);
     error StrategyCapExceeded(address strategy, uint256 valueAfter, uint256 cap);
     error MoveCapExceeded(uint256 requested, uint256 available);
     error OnlyVault(address caller);

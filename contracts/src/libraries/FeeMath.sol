@@ -21,16 +21,23 @@ library FeeMath {
         return lpFee * WAD / tenor;
     }
 
-    /// @dev Late fee accrued on `principal` for every started day past `dueAt`. Both roundings (a started day
-    /// counts, the amount rounds up) favour the vault.
+    /// @dev Started days past `dueAt` (a started day counts: for the vault).
+    function lateDays(uint256 dueAt, uint256 nowTs) internal pure returns (uint256) {
+        return nowTs <= dueAt ? 0 : Math.ceilDiv(nowTs - dueAt, DAY);
+    }
+
+    /// @dev Late fee on `principal` for `days_` days, rounded up (for the vault).
+    function lateFeeForDays(uint256 principal, uint256 bpsPerDay, uint256 days_) internal pure returns (uint256) {
+        return Math.mulDiv(principal, bpsPerDay * days_, BPS, Math.Rounding.Ceil);
+    }
+
+    /// @dev Late fee accrued on an unchanged `principal` from `dueAt` to `nowTs`.
     function lateFeeAccrued(uint256 principal, uint256 bpsPerDay, uint256 dueAt, uint256 nowTs)
         internal
         pure
         returns (uint256)
     {
-        if (nowTs <= dueAt || bpsPerDay == 0) return 0;
-        uint256 daysLate = Math.ceilDiv(nowTs - dueAt, DAY);
-        return Math.mulDiv(principal, bpsPerDay * daysLate, BPS, Math.Rounding.Ceil);
+        return lateFeeForDays(principal, bpsPerDay, lateDays(dueAt, nowTs));
     }
 
     /// @dev Splits a payment: late fee first, then fee, then principal; what is left is refunded.

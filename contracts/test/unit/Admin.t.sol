@@ -91,6 +91,12 @@ contract AdminTest is BaseTest {
         new FactoringVault(weth, oracle, admin, 0, keeper, pauser, treasury, defaultParams());
     }
 
+    function test_RevertWhen_AdminDelayChangedOutOfBounds() public {
+        vm.prank(admin);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.ParamOutOfBounds.selector, bytes32("adminDelay"), 0, 1 hours, 30 days));
+        vault.changeDefaultAdminDelay(0);
+    }
+
     function test_PauseAndUnpause() public {
         vm.startPrank(pauser);
         vault.pause();

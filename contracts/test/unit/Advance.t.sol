@@ -261,18 +261,35 @@ contract AdvanceTest is BaseTest {
         );
     }
 
-    function test_RevertWhen_AllocateWhileQueuePending() public {
+    function test_RevertWhen_AllocateTakesWhatTheQueueIsOwed() public {
         vm.prank(alice);
-        vault.requestRedeem(1e21, alice);
+        vault.requestRedeem(995e21, alice);
         vm.prank(keeper);
-        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.QueuePending.selector, 1e21));
-        vault.allocate(address(yieldStrategy), 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.InsufficientLiquidity.selector, 10 ether, 5 ether));
+        vault.allocate(address(yieldStrategy), 10 ether);
     }
 
-    function test_RevertWhen_RedemptionQueuePending() public {
+    function test_RevertWhen_AdvanceTakesWhatTheQueueIsOwed() public {
         vm.prank(alice);
-        vault.requestRedeem(1e21, alice);
-        _expectAdvanceRevert(_request(ID, business, 1 ether, 0, 30), abi.encodeWithSelector(ErrorsLib.QueuePending.selector, 1e21));
+        vault.requestRedeem(995e21, alice);
+        _expectAdvanceRevert(
+            _request(ID, business, 10 ether, 0, 30),
+            abi.encodeWithSelector(ErrorsLib.InsufficientLiquidity.selector, 10 ether, 5 ether)
+        );
+    }
+
+    function test_DustRedemptionRequest_DoesNotBlockAdvances() public {
+        vm.prank(alice);
+        vault.requestRedeem(1, alice);
+        _advance(ID, business, 10 ether, 0.1 ether, 30);
+        assertEq(vault.exposureOf(business), 10 ether);
+    }
+
+    function test_RevertWhen_TenorShorterThanADay() public {
+        AdvanceRequest memory r = _request(ID, business, 1 ether, 0, 1); // midnight tonight: 12 hours away
+        _expectAdvanceRevert(
+            r, abi.encodeWithSelector(ErrorsLib.TenorTooShort.selector, r.dueAt - block.timestamp, 1 days)
+        );
     }
 
     function _expectAdvanceRevert(AdvanceRequest memory r, bytes memory err) internal {

@@ -12,6 +12,7 @@ import {DevYieldVault} from "../../src/devnet/DevYieldVault.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ShallowYieldVault} from "../utils/ShallowYieldVault.sol";
 
 contract StrategiesTest is BaseTest {
     function setUp() public override {
@@ -50,6 +51,24 @@ contract StrategiesTest is BaseTest {
         assertApproxEqAbs(vault.totalAssets(), 1_020 ether, 1);
     }
 
+    function test_PartialExit_KeepsTheRestOnTheBooks() public {
+        ShallowYieldVault shallow = new ShallowYieldVault(IERC20(address(weth)));
+        ERC4626Strategy s = new ERC4626Strategy(address(vault), IERC4626(address(shallow)));
+        vm.prank(admin);
+        vault.addStrategy(address(s), 500 ether);
+        vm.prank(keeper);
+        vault.allocate(address(s), 200 ether);
+        shallow.setLiquidity(20 ether);
+        vm.prank(keeper);
+        uint256 received = vault.deallocate(address(s), 200 ether);
+        assertEq(received, 20 ether);
+        assertEq(vault.totalAssets(), 1_000 ether, "the 180 ETH still in the strategy still count");
+        (bool active, uint128 cap, uint128 book) = vault.strategyConfig(address(s));
+        assertTrue(active);
+        assertEq(cap, 500 ether);
+        assertEq(book, 180 ether);
+    }
+
     function test_Hedge_SwapsAtAboutTheOraclePrice() public {
         vm.prank(keeper);
         vault.allocate(address(hedge), 10 ether);
@@ -60,6 +79,8 @@ contract StrategiesTest is BaseTest {
         uint256 received = vault.deallocate(address(hedge), 20 ether);
         assertApproxEqRel(received, 10 ether, 0.01e18);
         assertEq(usdc.balanceOf(address(hedge)), 0, "sells everything when asked for more than it holds");
+        (, , uint128 book) = vault.strategyConfig(address(hedge));
+        assertEq(book, 0, "a full exit releases the whole book");
     }
 
     function test_HedgeValue_FollowsTheOracleNotThePool() public {
@@ -156,6 +177,13 @@ contract StrategiesTest is BaseTest {
         vm.expectRevert(abi.encodeWithSelector(ErrorsLib.TooManyStrategies.selector, 8));
         vault.addStrategy(ninth, 1 ether);
         vm.stopPrank();
+    }
+
+    function test_RemoveStrategy_DustDonationCannotBlockIt() public {
+        usdc.mint(address(hedge), 1);
+        vm.prank(admin);
+        vault.removeStrategy(address(hedge));
+        assertEq(vault.strategies().length, 1);
     }
 
     function test_RemoveStrategy_OnlyWhenEmpty() public {
