@@ -5,7 +5,7 @@
 use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
 
-use crate::math::{self, ceil_div, mul_div, MathError, Rounding, BPS, DAY, WAD};
+use crate::math::{self, mul_div, MathError, Rounding, BPS, DAY, WAD};
 
 /// The treasury's cut of a fee payment: `amount * protocol_fee_bps / BPS`.
 ///
@@ -45,43 +45,93 @@ pub fn accrued_fee(rate: U256, advanced_at: u64, due_at: u64, now: u64) -> Resul
     Ok(math::mul(rate, U256::from(elapsed), "accrued_fee")? / WAD)
 }
 
-/// Late fee accrued on `principal_outstanding` at `now`, before subtracting what was paid:
-/// `ceil(principal * bps_per_day * days_late / BPS)` with `days_late = ceil((now - due_at) / DAY)`.
-///
-/// Both roundings favour the vault: a started day counts as a whole day, and the amount rounds up.
+/// Days a payment keeps vesting: late fees and recoveries reach `totalAssets` linearly over this many days
+/// (the vault's `INCOME_VESTING_DAYS`), so a deposit made just before such a payment captures none of it.
+pub const INCOME_VESTING_DAYS: u64 = 7;
+
+/// When income received at `now` has fully vested: midnight UTC, [`INCOME_VESTING_DAYS`] days after today.
+pub fn vesting_end(now: u64) -> u64 {
+    (now / DAY + INCOME_VESTING_DAYS) * DAY
+}
+
+/// Started days past `due_at` (`ceil((now - due_at) / DAY)`, 0 when not late): a started day counts, for the vault.
+pub fn late_days(due_at: u64, now: u64) -> u64 {
+    if now <= due_at {
+        return 0;
+    }
+    (now - due_at).div_ceil(DAY)
+}
+
+/// Late fee on `principal` for `days` days: `ceil(principal * bps_per_day * days / BPS)` (rounded up, for the vault).
+pub fn late_fee_for_days(
+    principal: U256,
+    late_fee_bps_per_day: u16,
+    days: u64,
+) -> Result<U256, MathError> {
+    let bps_days = math::mul(
+        U256::from(late_fee_bps_per_day),
+        U256::from(days),
+        "late_fee_for_days",
+    )?;
+    mul_div(principal, bps_days, U256::from(BPS), Rounding::Ceil)
+}
+
+/// Late fee accrued on an unchanged `principal_outstanding` from `due_at` to `now`, before subtracting what
+/// was paid. Both roundings favour the vault: a started day counts as a whole day, and the amount rounds up.
 pub fn late_fee_accrued(
     principal_outstanding: U256,
     late_fee_bps_per_day: u16,
     due_at: u64,
     now: u64,
 ) -> Result<U256, MathError> {
-    if now <= due_at || late_fee_bps_per_day == 0 {
-        return Ok(U256::ZERO);
-    }
-    let days_late = ceil_div(U256::from(now - due_at), U256::from(DAY))?;
-    let bps_days = math::mul(
-        U256::from(late_fee_bps_per_day),
-        days_late,
-        "late_fee_accrued",
-    )?;
-    mul_div(
+    late_fee_for_days(
         principal_outstanding,
-        bps_days,
-        U256::from(BPS),
-        Rounding::Ceil,
+        late_fee_bps_per_day,
+        late_days(due_at, now),
     )
 }
 
-/// Late fee still owed at `now`: [`late_fee_accrued`] minus `late_fee_paid`, never below zero.
+/// The vault's late-fee checkpoint of an invoice, written at each payment while it is late: the late fee
+/// accrued until then, what was paid, and over how many started days it was charged. Days already charged are
+/// never repriced when principal is paid down.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LateFeeCheckpoint {
+    pub accrued: U256,
+    pub paid: U256,
+    pub days_charged: u64,
+}
+
+impl LateFeeCheckpoint {
+    /// A checkpoint that only records a payment (what an invoice without an earlier late payment looks like
+    /// after paying `paid` on day 0).
+    pub fn paid_only(paid: U256) -> Self {
+        Self {
+            paid,
+            ..Self::default()
+        }
+    }
+}
+
+/// Late fee still owed at `now`, as the vault computes it: the checkpoint's accrued fee plus the days started
+/// since it on today's principal, minus what was paid, never below zero.
 pub fn late_fee_owed(
     principal_outstanding: U256,
     late_fee_bps_per_day: u16,
     due_at: u64,
     now: u64,
-    late_fee_paid: U256,
+    checkpoint: &LateFeeCheckpoint,
 ) -> Result<U256, MathError> {
-    let accrued = late_fee_accrued(principal_outstanding, late_fee_bps_per_day, due_at, now)?;
-    Ok(accrued.saturating_sub(late_fee_paid))
+    let days = late_days(due_at, now);
+    if days == 0 {
+        return Ok(U256::ZERO);
+    }
+    let since = late_fee_for_days(
+        principal_outstanding,
+        late_fee_bps_per_day,
+        days.saturating_sub(checkpoint.days_charged),
+    )?;
+    let accrued = math::add(checkpoint.accrued, since, "late_fee_owed")?;
+    Ok(accrued.saturating_sub(checkpoint.paid))
 }
 
 /// Everything a payer must send to close an invoice: `late_fee_owed + fee_outstanding + principal_outstanding`.
@@ -335,11 +385,11 @@ mod tests {
     #[test]
     fn late_fee_is_zero_until_after_due() {
         assert_eq!(
-            late_fee_owed(u(ETH), 50, T0, T0 - 1, U256::ZERO).unwrap(),
+            late_fee_owed(u(ETH), 50, T0, T0 - 1, &LateFeeCheckpoint::default()).unwrap(),
             U256::ZERO
         );
         assert_eq!(
-            late_fee_owed(u(ETH), 50, T0, T0, U256::ZERO).unwrap(),
+            late_fee_owed(u(ETH), 50, T0, T0, &LateFeeCheckpoint::default()).unwrap(),
             U256::ZERO
         );
     }
@@ -348,11 +398,11 @@ mod tests {
     fn one_second_late_is_a_full_day() {
         // 1 ETH * 50 bps = 0.005 ETH per started day.
         assert_eq!(
-            late_fee_owed(u(ETH), 50, T0, T0 + 1, U256::ZERO).unwrap(),
+            late_fee_owed(u(ETH), 50, T0, T0 + 1, &LateFeeCheckpoint::default()).unwrap(),
             u(5_000_000_000_000_000)
         );
         assert_eq!(
-            late_fee_owed(u(ETH), 50, T0, T0 + DAY, U256::ZERO).unwrap(),
+            late_fee_owed(u(ETH), 50, T0, T0 + DAY, &LateFeeCheckpoint::default()).unwrap(),
             u(5_000_000_000_000_000)
         );
     }
@@ -360,11 +410,11 @@ mod tests {
     #[test]
     fn a_second_day_starts_one_second_after_the_first_ends() {
         assert_eq!(
-            late_fee_owed(u(ETH), 50, T0, T0 + DAY + 1, U256::ZERO).unwrap(),
+            late_fee_owed(u(ETH), 50, T0, T0 + DAY + 1, &LateFeeCheckpoint::default()).unwrap(),
             u(10_000_000_000_000_000)
         );
         assert_eq!(
-            late_fee_owed(u(ETH), 50, T0, T0 + 10 * DAY, U256::ZERO).unwrap(),
+            late_fee_owed(u(ETH), 50, T0, T0 + 10 * DAY, &LateFeeCheckpoint::default()).unwrap(),
             u(50_000_000_000_000_000)
         );
     }
@@ -384,10 +434,24 @@ mod tests {
 
     #[test]
     fn late_fee_paid_is_subtracted_and_saturates_at_zero() {
-        let owed = late_fee_owed(u(ETH), 50, T0, T0 + 1, u(1_000_000_000_000_000)).unwrap();
+        let owed = late_fee_owed(
+            u(ETH),
+            50,
+            T0,
+            T0 + 1,
+            &LateFeeCheckpoint::paid_only(u(1_000_000_000_000_000)),
+        )
+        .unwrap();
         assert_eq!(owed, u(4_000_000_000_000_000));
         assert_eq!(
-            late_fee_owed(u(ETH), 50, T0, T0 + 1, u(ETH)).unwrap(),
+            late_fee_owed(
+                u(ETH),
+                50,
+                T0,
+                T0 + 1,
+                &LateFeeCheckpoint::paid_only(u(ETH))
+            )
+            .unwrap(),
             U256::ZERO
         );
     }
@@ -493,5 +557,23 @@ mod tests {
     #[test]
     fn waterfall_rejects_bad_bps() {
         assert!(waterfall(u(1), &owed(), 10_001).is_err());
+    }
+
+    #[test]
+    fn late_fee_checkpoint_keeps_days_already_charged() {
+        // 10 ETH at 10 bps/day, 10 days late: 0.1 ETH. Then 9 ETH of principal paid; 4 days later the
+        // remaining 1 ETH owes 4 more days (0.004 ETH), not a repricing of all 14 days on 1 ETH.
+        let ten = u(10 * ETH);
+        let accrued = late_fee_accrued(ten, 10, T0, T0 + 10 * DAY).unwrap();
+        assert_eq!(accrued, u(ETH / 10));
+        let checkpoint = LateFeeCheckpoint {
+            accrued,
+            paid: accrued,
+            days_charged: 10,
+        };
+        let owed = late_fee_owed(u(ETH), 10, T0, T0 + 14 * DAY, &checkpoint).unwrap();
+        assert_eq!(owed, u(4 * ETH / 1000));
+        assert_eq!(late_days(T0, T0 + 1), 1);
+        assert_eq!(vesting_end(T0 + 5), (T0 / DAY + 7) * DAY);
     }
 }

@@ -22,8 +22,9 @@ pub mod shares;
 
 pub use currency::{Currency, CurrencyError};
 pub use fees::{
-    accrued_fee, amount_owed, issuance_rate, late_fee_accrued, late_fee_owed, lp_fee, protocol_cut,
-    waterfall, AmountOwed, Repayment,
+    accrued_fee, amount_owed, issuance_rate, late_days, late_fee_accrued, late_fee_for_days,
+    late_fee_owed, lp_fee, protocol_cut, vesting_end, waterfall, AmountOwed, LateFeeCheckpoint,
+    Repayment, INCOME_VESTING_DAYS,
 };
 pub use fiat::{
     fiat_to_wei, fiat_to_wei_ceil, fiat_to_wei_floor, wei_to_fiat, EthPrice, FiatAmount, FiatError,

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use pipeit_core::{
     accrued_fee, convert_to_assets, convert_to_shares, fiat_to_wei_ceil, fiat_to_wei_floor,
     issuance_rate, late_fee_owed, lp_fee, mul_div, protocol_cut, waterfall, wei_to_fiat,
-    AmountOwed, Currency, EthPrice, FiatAmount, InvoiceRecord, Rounding, DAY,
+    AmountOwed, Currency, EthPrice, FiatAmount, InvoiceRecord, LateFeeCheckpoint, Rounding, DAY,
     VAULT_DECIMALS_OFFSET,
 };
 use proptest::prelude::*;
@@ -114,14 +114,14 @@ proptest! {
         let due_at = due_days * DAY;
         let now = due_at + seconds_late;
         let days = seconds_late.div_ceil(DAY);
-        let owed = late_fee_owed(principal, bps_per_day, due_at, now, U256::ZERO).unwrap();
+        let owed = late_fee_owed(principal, bps_per_day, due_at, now, &LateFeeCheckpoint::default()).unwrap();
         let exact_times_bps = principal * U256::from(bps_per_day) * U256::from(days);
         // Ceil: never less than the exact fee, less than one wei more.
         prop_assert!(owed * U256::from(10_000u16) >= exact_times_bps);
         prop_assert!(owed * U256::from(10_000u16) < exact_times_bps + U256::from(10_000u16));
         // The whole started day costs the same.
         let day_end = due_at + days * DAY;
-        prop_assert_eq!(late_fee_owed(principal, bps_per_day, due_at, day_end, U256::ZERO).unwrap(), owed);
+        prop_assert_eq!(late_fee_owed(principal, bps_per_day, due_at, day_end, &LateFeeCheckpoint::default()).unwrap(), owed);
     }
 
     #[test]
@@ -133,10 +133,10 @@ proptest! {
         paid in small_wei(),
     ) {
         let due_at = 20_000 * DAY;
-        let early = late_fee_owed(principal, bps_per_day, due_at, due_at + a.min(b), U256::ZERO).unwrap();
-        let late = late_fee_owed(principal, bps_per_day, due_at, due_at + a.max(b), U256::ZERO).unwrap();
+        let early = late_fee_owed(principal, bps_per_day, due_at, due_at + a.min(b), &LateFeeCheckpoint::default()).unwrap();
+        let late = late_fee_owed(principal, bps_per_day, due_at, due_at + a.max(b), &LateFeeCheckpoint::default()).unwrap();
         prop_assert!(early <= late);
-        let after_payment = late_fee_owed(principal, bps_per_day, due_at, due_at + a.max(b), paid).unwrap();
+        let after_payment = late_fee_owed(principal, bps_per_day, due_at, due_at + a.max(b), &LateFeeCheckpoint::paid_only(paid)).unwrap();
         prop_assert_eq!(after_payment, late.saturating_sub(paid));
     }
 
