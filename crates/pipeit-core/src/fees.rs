@@ -96,8 +96,11 @@ pub fn late_fee_accrued(
 /// never repriced when principal is paid down.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LateFeeCheckpoint {
+    /// Late fee accrued up to the checkpoint.
     pub accrued: U256,
+    /// Late fee paid so far.
     pub paid: U256,
+    /// Started days past due already charged in `accrued`.
     pub days_charged: u64,
 }
 
