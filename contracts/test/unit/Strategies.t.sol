@@ -13,6 +13,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ShallowYieldVault} from "../utils/ShallowYieldVault.sol";
+import {StrategyConfig} from "../../src/libraries/StrategyLogic.sol";
 
 contract StrategiesTest is BaseTest {
     function setUp() public override {
@@ -63,10 +64,10 @@ contract StrategiesTest is BaseTest {
         uint256 received = vault.deallocate(address(s), 200 ether);
         assertEq(received, 20 ether);
         assertEq(vault.totalAssets(), 1_000 ether, "the 180 ETH still in the strategy still count");
-        (bool active, uint128 cap, uint128 book) = vault.strategyConfig(address(s));
-        assertTrue(active);
-        assertEq(cap, 500 ether);
-        assertEq(book, 180 ether);
+        StrategyConfig memory c = vault.strategyConfig(address(s));
+        assertTrue(c.active);
+        assertEq(c.cap, 500 ether);
+        assertEq(c.book, 180 ether);
     }
 
     function test_Hedge_SwapsAtAboutTheOraclePrice() public {
@@ -79,8 +80,7 @@ contract StrategiesTest is BaseTest {
         uint256 received = vault.deallocate(address(hedge), 20 ether);
         assertApproxEqRel(received, 10 ether, 0.01e18);
         assertEq(usdc.balanceOf(address(hedge)), 0, "sells everything when asked for more than it holds");
-        (, , uint128 book) = vault.strategyConfig(address(hedge));
-        assertEq(book, 0, "a full exit releases the whole book");
+        assertEq(vault.strategyConfig(address(hedge)).book, 0, "a full exit releases the whole book");
     }
 
     function test_HedgeValue_FollowsTheOracleNotThePool() public {
