@@ -334,12 +334,8 @@ contract FactoringVault is
     }
 
     /// @inheritdoc IFactoringVault
-    function amountOwed(bytes32 id) external view returns (uint256 lateFee, uint256 fee, uint256 principal, uint256 total) {
-        Invoice storage inv = _knownInvoice(id);
-        if (inv.status == InvoiceStatus.Performing) lateFee = InvoiceLogic.lateFeeOwed(_book, id);
-        fee = inv.fee;
-        principal = inv.principal;
-        total = lateFee + fee + principal;
+    function amountOwed(bytes32 id) external view returns (uint256, uint256, uint256, uint256) {
+        return InvoiceLogic.amountOwed(_book, id);
     }
 
     /// @inheritdoc IFactoringVault
@@ -507,6 +503,11 @@ contract FactoringVault is
 
     function setStrategyCap(address strategy, uint256 cap) external onlyRole(DEFAULT_ADMIN_ROLE) {
         StrategyLogic.setCap(_strategies, strategy, cap);
+    }
+
+    /// @notice Admin only: exits a strategy without the oracle (which is what failed), accepting `minOut` WETH.
+    function emergencyExit(address strategy, uint256 minOut) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
+        _idle += StrategyLogic.emergencyExit(_strategies, strategy, minOut, address(WETH)).toUint128();
     }
 
     function removeStrategy(address strategy) external onlyRole(DEFAULT_ADMIN_ROLE) {

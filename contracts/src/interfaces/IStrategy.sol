@@ -20,4 +20,8 @@ interface IStrategy {
     /// @notice Exits about `assets` worth of WETH (everything when it holds less) and sends the WETH to the vault.
     /// @return received The WETH the vault received.
     function deallocate(uint256 assets) external returns (uint256 received);
+
+    /// @notice Exits everything without reading the oracle, accepting no less than `minOut` WETH, and sends the
+    /// WETH to the vault: the admin's way out when the oracle cannot value the position.
+    function emergencyExit(uint256 minOut) external returns (uint256 received);
 }

@@ -132,6 +132,20 @@ library InvoiceLogic {
         emit EventsLib.InvoiceWrittenOff(id, caller, principal, lpFeeLost);
     }
 
+    /// @dev What it takes to close invoice `id` now (the late fee only while it performs).
+    function amountOwed(InvoiceBook storage b, bytes32 id)
+        external
+        view
+        returns (uint256 lateFee, uint256 fee, uint256 principal, uint256 total)
+    {
+        Invoice storage inv = b.invoices[id];
+        if (inv.status == InvoiceStatus.None) revert ErrorsLib.UnknownInvoice(id);
+        if (inv.status == InvoiceStatus.Performing) lateFee = lateFeeOwed(b, id);
+        fee = inv.fee;
+        principal = inv.principal;
+        total = lateFee + fee + principal;
+    }
+
     function writeOffTimes(Invoice storage inv, uint256 grace, uint256 delay)
         internal
         view

@@ -124,6 +124,22 @@ library StrategyLogic {
         emit EventsLib.Deallocated(strategy, assets, received, released, int256(received) - int256(released));
     }
 
+    /// @dev The admin's exit when the oracle cannot value the strategy: everything out, no oracle read, the admin's
+    ///      minimum; the whole book is released, so the strategy stops counting in totalAssets.
+    function emergencyExit(StrategyBook storage b, address strategy, uint256 minOut, address weth)
+        external
+        returns (uint256 received)
+    {
+        StrategyConfig storage cfg = activeConfig(b, strategy);
+        uint256 balanceBefore = IERC20(weth).balanceOf(address(this));
+        IStrategy(strategy).emergencyExit(minOut);
+        received = IERC20(weth).balanceOf(address(this)) - balanceBefore;
+        uint256 released = cfg.book;
+        cfg.book = 0;
+        b.total -= uint128(released);
+        emit EventsLib.Deallocated(strategy, type(uint256).max, received, released, int256(received) - int256(released));
+    }
+
     /// @dev What the strategies the vault has money in are worth now (a strategy with book 0 counts 0: tokens
     ///      sent to it are a donation, and an empty strategy costs no oracle call).
     function totalValue(StrategyBook storage b) external view returns (uint256 value) {

@@ -31,6 +31,11 @@ contract ERC4626Strategy is StrategyBase {
         return totalValue();
     }
 
+    function emergencyExit(uint256 minOut) external onlyVault returns (uint256 received) {
+        received = target.redeem(target.maxRedeem(address(this)), vault, address(this));
+        if (received < minOut) revert ErrorsLib.SlippageExceeded(received, minOut);
+    }
+
     function deallocate(uint256 assets) external onlyVault returns (uint256 received) {
         if (assets == 0) revert ErrorsLib.ZeroAmount();
         uint256 available = target.maxWithdraw(address(this));

@@ -69,6 +69,13 @@ contract UniswapV3SwapStrategy is StrategyBase {
         received = _swap(token, asset, amountIn, _lessSlippage(fair), vault);
     }
 
+    /// @dev Sells everything with the caller's minimum instead of the oracle's (the oracle is what failed).
+    function emergencyExit(uint256 minOut) external onlyVault returns (uint256 received) {
+        uint256 balance = IERC20(token).balanceOf(address(this));
+        if (balance == 0) return 0;
+        received = _swap(token, asset, balance, minOut, vault);
+    }
+
     /// @dev Floor: the minimum accepted output is never above the bound the vault agreed to.
     function _lessSlippage(uint256 fair) internal view returns (uint256) {
         return fair * (BPS - maxSlippageBps) / BPS;

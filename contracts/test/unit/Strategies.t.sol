@@ -12,6 +12,7 @@ import {DevYieldVault} from "../../src/devnet/DevYieldVault.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ShallowYieldVault} from "../utils/ShallowYieldVault.sol";
 import {StrategyConfig} from "../../src/libraries/StrategyLogic.sol";
 
@@ -177,6 +178,28 @@ contract StrategiesTest is BaseTest {
         vm.expectRevert(abi.encodeWithSelector(ErrorsLib.TooManyStrategies.selector, 8));
         vault.addStrategy(ninth, 1 ether);
         vm.stopPrank();
+    }
+
+    function test_EmergencyExit_UnfreezesTheVaultWhenTheOracleDies() public {
+        vm.prank(keeper);
+        vault.allocate(address(hedge), 30 ether);
+        vm.warp(block.timestamp + 2 days); // the USDC/USD feed goes stale: the hedge cannot be valued
+        (,,, uint256 updatedAt,) = usdcUsdFeed.latestRoundData();
+        bytes memory stale = abi.encodeWithSelector(ErrorsLib.StalePrice.selector, address(ethUsdFeed), updatedAt, 1 hours);
+        vm.expectRevert(stale);
+        vault.totalAssets();
+        vm.prank(keeper);
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, keeper, bytes32(0)));
+        vault.emergencyExit(address(hedge), 0);
+        vm.prank(admin);
+        vm.expectRevert(); // SlippageExceeded: the admin's minimum is a real bound
+        vault.emergencyExit(address(hedge), 31 ether);
+        vm.prank(admin);
+        vault.emergencyExit(address(hedge), 29.5 ether);
+        assertEq(vault.strategyConfig(address(hedge)).book, 0);
+        assertApproxEqRel(vault.totalAssets(), 1_000 ether, 0.002e18, "exits work again, at what the swap returned");
+        vm.prank(alice);
+        vault.redeemETH(1e21, alice, alice);
     }
 
     function test_RemoveStrategy_DustDonationCannotBlockIt() public {
