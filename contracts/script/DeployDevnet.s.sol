@@ -103,9 +103,8 @@ contract DeployDevnet {
         sequencerFeed.setRound(0, block.timestamp - 1 days, block.timestamp);
 
         OracleGuard.TokenFeedConfig[] memory feeds = new OracleGuard.TokenFeedConfig[](1);
-        feeds[0] = OracleGuard.TokenFeedConfig(
-            address(usdc), AggregatorV3Interface(address(usdcUsdFeed)), FEED_MAX_AGE, 6
-        );
+        feeds[0] =
+            OracleGuard.TokenFeedConfig(address(usdc), AggregatorV3Interface(address(usdcUsdFeed)), FEED_MAX_AGE, 6);
         oracle = new OracleGuard(
             AggregatorV3Interface(address(sequencerFeed)),
             SEQUENCER_GRACE,
@@ -114,9 +113,8 @@ contract DeployDevnet {
             feeds
         );
 
-        vault = new FactoringVault(
-            IWETH9(WETH_ADDR), oracle, admin, ADMIN_DELAY, keeper, admin, treasury, defaultParams()
-        );
+        vault =
+            new FactoringVault(IWETH9(WETH_ADDR), oracle, admin, ADMIN_DELAY, keeper, admin, treasury, defaultParams());
         yieldVault = new DevYieldVault(IERC20(WETH_ADDR));
         yieldStrategy = new ERC4626Strategy(address(vault), IERC4626(address(yieldVault)));
         hedge = new UniswapV3SwapStrategy(
@@ -125,8 +123,12 @@ contract DeployDevnet {
         vault.addStrategy(address(yieldStrategy), YIELD_STRATEGY_CAP);
         vault.addStrategy(address(hedge), HEDGE_STRATEGY_CAP);
 
-        for (uint256 i; i < investors.length; ++i) usdc.mint(investors[i], USDC_PER_ACCOUNT);
-        for (uint256 i; i < businesses.length; ++i) usdc.mint(businesses[i], USDC_PER_ACCOUNT);
+        for (uint256 i; i < investors.length; ++i) {
+            usdc.mint(investors[i], USDC_PER_ACCOUNT);
+        }
+        for (uint256 i; i < businesses.length; ++i) {
+            usdc.mint(businesses[i], USDC_PER_ACCOUNT);
+        }
         vm.stopBroadcast();
 
         _writeManifest(deploymentBlock);
@@ -155,8 +157,12 @@ contract DeployDevnet {
         admin = _account(0);
         keeper = _account(1);
         treasury = _account(2);
-        for (uint32 i = 3; i <= 5; ++i) investors.push(_account(i));
-        for (uint32 i = 6; i <= 8; ++i) businesses.push(_account(i));
+        for (uint32 i = 3; i <= 5; ++i) {
+            investors.push(_account(i));
+        }
+        for (uint32 i = 6; i <= 8; ++i) {
+            businesses.push(_account(i));
+        }
     }
 
     function _account(uint32 index) internal pure returns (address) {
@@ -167,8 +173,9 @@ contract DeployDevnet {
     function _deployUniswapV3() internal {
         uniV3Factory = _deployArtifact(V3_FACTORY_ARTIFACT, "");
         uniPositionManager = _deployArtifact(POSITION_MANAGER_ARTIFACT, abi.encode(uniV3Factory, WETH_ADDR, address(0)));
-        uniSwapRouter02 =
-            _deployArtifact(SWAP_ROUTER02_ARTIFACT, abi.encode(address(0), uniV3Factory, uniPositionManager, WETH_ADDR));
+        uniSwapRouter02 = _deployArtifact(
+            SWAP_ROUTER02_ARTIFACT, abi.encode(address(0), uniV3Factory, uniPositionManager, WETH_ADDR)
+        );
     }
 
     /// @dev As `BaseChain._createPoolWithLiquidity`, with the deployer's own ETH (wrapped) and freshly minted USDC

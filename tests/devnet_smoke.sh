@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Smoke test of scripts/dev on a throwaway data dir and a free port:
+#   1. `scripts/dev --check` deploys and writes the manifest;
+#   2. `scripts/dev --check` again resumes (same manifest, no redeploy);
+#   3. `scripts/dev` (foreground mode, here in the background): the vault is over WETH and empty, an investor
+#      deposits ETH, totalAssets follows; SIGTERM stops it cleanly (exit 0, chain saved);
+#   4. `scripts/dev` again: same vault address, the deposit is still there (state resumed).
+set -euo pipefail
+source "$(dirname "$0")/../scripts/env.sh"
+
+MNEMONIC="test test test test test test test test test test test junk" # Anvil's default, public
+WETH=0x4200000000000000000000000000000000000006
+DEPOSIT=1500000000000000000 # 1.5 ETH
+
+TMP=$(mktemp -d)
+export PIPEIT_DATA_DIR="$TMP/devnet"
+# A port nobody listens on (the OS picks it), so the test runs next to a developer's own devnet on 8545.
+PIPEIT_ANVIL_PORT=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+export PIPEIT_ANVIL_PORT
+RPC="http://127.0.0.1:$PIPEIT_ANVIL_PORT"
+MANIFEST="$PIPEIT_DATA_DIR/manifest.json"
+
+DEV_PID=""
+cleanup() {
+  if [ -n "$DEV_PID" ] && kill -0 "$DEV_PID" 2>/dev/null; then kill -TERM "$DEV_PID"; wait "$DEV_PID" || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() { echo "devnet_smoke: FAIL: $*" >&2; exit 1; }
+ok() { echo "devnet_smoke: ok: $*" >&2; }
+field() { node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).contracts[process.argv[2]]' "$MANIFEST" "$1"; }
+uint() { cast call --rpc-url "$RPC" "$@" | cut -d' ' -f1; } # cast prints "1500000000000000000 [1.5e18]"
+
+# Starts `scripts/dev` in the background (so SIGINT is ignored, as for any background job: SIGTERM stops it) and
+# waits until it says it is running.
+start_dev() {
+  scripts/dev >"$TMP/dev.out" 2>&1 &
+  DEV_PID=$!
+  for _ in $(seq 600); do
+    grep -q "dev: running" "$TMP/dev.out" && return 0
+    kill -0 "$DEV_PID" 2>/dev/null || { cat "$TMP/dev.out" >&2; fail "scripts/dev exited early"; }
+    sleep 0.5
+  done
+  fail "scripts/dev not running after 300 s"
+}
+stop_dev() {
+  kill -TERM "$DEV_PID"
+  local rc=0
+  wait "$DEV_PID" || rc=$?
+  DEV_PID=""
+  [ "$rc" = 0 ] || fail "scripts/dev exited $rc on SIGTERM"
+  ! cast chain-id --rpc-url "$RPC" >/dev/null 2>&1 || fail "anvil still answers after scripts/dev stopped"
+}
+
+# 1. fresh deployment
+scripts/dev --check >"$TMP/run1.out" 2>&1 || { cat "$TMP/run1.out" >&2; fail "first scripts/dev --check"; }
+grep -q "pipeit devnet: deployed" "$TMP/run1.out" || fail "first run did not deploy"
+[ -s "$MANIFEST" ] || fail "no manifest at $MANIFEST"
+[ "$(field weth)" = "$WETH" ] || fail "manifest weth"
+cp "$MANIFEST" "$TMP/manifest.first.json"
+! cast chain-id --rpc-url "$RPC" >/dev/null 2>&1 || fail "anvil still answers after --check"
+ok "deployed, manifest written, anvil stopped"
+
+# 2. resume with --check
+scripts/dev --check >"$TMP/run2.out" 2>&1 || { cat "$TMP/run2.out" >&2; fail "second scripts/dev --check"; }
+grep -q "pipeit devnet: resumed" "$TMP/run2.out" || fail "second run did not resume"
+cmp -s "$MANIFEST" "$TMP/manifest.first.json" || fail "manifest changed on resume (redeployed?)"
+ok "resumed without redeploying"
+
+# 3. foreground mode: the vault works; deposit as investor #3 (Anvil's public test key, local chain only)
+start_dev
+VAULT=$(field vault)
+[ "$(cast call --rpc-url "$RPC" "$VAULT" 'asset()(address)')" = "$WETH" ] || fail "vault asset() is not WETH"
+[ "$(uint "$VAULT" 'totalAssets()(uint256)')" = 0 ] || fail "totalAssets() not 0 before any deposit"
+INVESTOR_KEY=$(cast wallet private-key "$MNEMONIC" 3)
+INVESTOR=$(cast wallet address "$INVESTOR_KEY")
+cast send --rpc-url "$RPC" --private-key "$INVESTOR_KEY" "$VAULT" 'depositETH(address)' "$INVESTOR" \
+  --value "$DEPOSIT" >/dev/null
+[ "$(uint "$VAULT" 'totalAssets()(uint256)')" = "$DEPOSIT" ] || fail "totalAssets() is not the deposit"
+SHARES=$(uint "$VAULT" 'balanceOf(address)(uint256)' "$INVESTOR")
+[ "$SHARES" != 0 ] || fail "investor got no shares"
+stop_dev
+ok "asset() = WETH, depositETH 1.5 ETH -> totalAssets() = $DEPOSIT, SIGTERM stopped it cleanly"
+
+# 4. the deposit survived the restart
+start_dev
+grep -q "pipeit devnet: resumed" "$TMP/dev.out" || fail "fourth run did not resume"
+[ "$(field vault)" = "$VAULT" ] || fail "vault address changed"
+[ "$(uint "$VAULT" 'totalAssets()(uint256)')" = "$DEPOSIT" ] || fail "deposit lost across restart"
+[ "$(uint "$VAULT" 'balanceOf(address)(uint256)' "$INVESTOR")" = "$SHARES" ] || fail "shares lost across restart"
+stop_dev
+ok "deposit and shares still there after a restart"
+echo "devnet_smoke: PASS" >&2
