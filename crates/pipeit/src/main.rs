@@ -1,0 +1,129 @@
+//! The `pipeit` command line: results on stdout, logs (tracing) on stderr.
+
+mod config;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use eyre::WrapErr;
+
+use config::{Config, GlobalArgs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pipeit",
+    version,
+    about = "Invoice factoring on Base: indexer, keeper and API"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Index the vault's events into the database: one pass with --once, else until Ctrl-C / SIGTERM.
+    Index {
+        /// One pass to the safe head, then exit.
+        #[arg(long, env = "PIPEIT_INDEX_ONCE")]
+        once: bool,
+        /// Most blocks per eth_getLogs call (halved on provider errors).
+        #[arg(long, env = "PIPEIT_MAX_LOG_RANGE", default_value_t = 2_000)]
+        max_range: u64,
+    },
+    /// Print the resolved configuration (the database URL without its password).
+    Config,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PIPEIT_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            eprintln!("error: {report:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> eyre::Result<()> {
+    let config = Config::resolve(&cli.global)?;
+    match cli.command {
+        Command::Config => {
+            println!("data_dir      = {}", config.data_dir.display());
+            println!(
+                "rpc_url       = {}",
+                pipeit_chain::redact_url(&config.rpc_url)
+            );
+            println!(
+                "database_url  = {}",
+                pipeit_db::redact(&config.database_url)
+            );
+            println!("manifest      = {}", config.manifest.display());
+            println!("confirmations = {}", config.confirmations);
+            Ok(())
+        }
+        Command::Index { once, max_range } => index(&config, once, max_range).await,
+    }
+}
+
+async fn index(config: &Config, once: bool, max_range: u64) -> eyre::Result<()> {
+    let manifest = pipeit_chain::Manifest::load(&config.manifest)?;
+    let provider = pipeit_chain::connect(&config.rpc_url, &manifest).await?;
+    let db = pipeit_db::Db::connect(&config.database_url).await?;
+    let indexer_config = pipeit_indexer::IndexerConfig {
+        confirmations: config.confirmations,
+        max_range,
+        ..Default::default()
+    };
+    let mut indexer = pipeit_indexer::Indexer::new(db, provider, manifest, indexer_config);
+    if once {
+        let report = indexer.sync_once().await.wrap_err("index pass failed")?;
+        println!(
+            "indexed to block {} (safe head {}): {} events in {} batches, {} reorgs undone",
+            report
+                .checkpoint
+                .map_or_else(|| "-".to_string(), |b| b.to_string()),
+            report.safe_head,
+            report.events,
+            report.batches,
+            report.reorgs
+        );
+        return Ok(());
+    }
+    indexer.run(shutdown_signal()).await?;
+    tracing::info!("indexer stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM: the current step finishes (a range is stored whole or not at all).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
