@@ -48,13 +48,18 @@ fn main() {
             exit(1);
         }
         Err(e) => {
-            eprintln!("pipeit-chain: could not run {}: {e}; run scripts/setup first", forge.display());
+            eprintln!(
+                "pipeit-chain: could not run {}: {e}; run scripts/setup first",
+                forge.display()
+            );
             exit(1);
         }
     }
     for artifact in ARTIFACTS {
         if !root.join(artifact).is_file() {
-            eprintln!("pipeit-chain: `forge build` did not produce {artifact}: was the contract renamed?");
+            eprintln!(
+                "pipeit-chain: `forge build` did not produce {artifact}: was the contract renamed?"
+            );
             exit(1);
         }
     }

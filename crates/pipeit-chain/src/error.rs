@@ -39,7 +39,9 @@ pub enum Error {
         reason: String,
     },
     /// The node did not answer, even after retries.
-    #[error("cannot reach the node at {url} after {attempts} attempts ({reason}): is the node running?")]
+    #[error(
+        "cannot reach the node at {url} after {attempts} attempts ({reason}): is the node running?"
+    )]
     RpcUnreachable {
         /// The URL (redacted).
         url: String,

@@ -183,7 +183,9 @@ mod tests {
         assert_eq!(m.deployment_block, 1);
         assert_eq!(
             m.contracts.vault,
-            "0x3Aa5ebB10DC797CAC828524e59A333d0A371443c".parse::<Address>().unwrap()
+            "0x3Aa5ebB10DC797CAC828524e59A333d0A371443c"
+                .parse::<Address>()
+                .unwrap()
         );
         assert_eq!(m.roles.investors.len(), 1);
         assert_eq!(m.settings.eth_usd_price, 3000);
@@ -194,7 +196,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = Manifest::load(dir.path().join("nope.json")).unwrap_err();
         assert!(matches!(err, Error::ManifestMissing { .. }));
-        assert!(err.to_string().contains("run scripts/dev or pipeit deploy first"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("run scripts/dev or pipeit deploy first"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -77,13 +77,25 @@ async fn connect_to_a_stopped_node_retries_then_asks_whether_it_runs() {
 #[tokio::test]
 async fn connect_refuses_a_node_on_another_chain_naming_both_ids() {
     let anvil = Anvil::new().path(anvil_bin()).chain_id(31337).spawn();
-    let err = connect(&anvil.endpoint(), &manifest(8453)).await.unwrap_err();
+    let err = connect(&anvil.endpoint(), &manifest(8453))
+        .await
+        .unwrap_err();
     assert!(
-        matches!(err, Error::WrongChain { expected: 8453, actual: 31337, .. }),
+        matches!(
+            err,
+            Error::WrongChain {
+                expected: 8453,
+                actual: 31337,
+                ..
+            }
+        ),
         "{err:?}"
     );
     let message = err.to_string();
-    assert!(message.contains("8453") && message.contains("31337"), "{message}");
+    assert!(
+        message.contains("8453") && message.contains("31337"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -94,6 +106,8 @@ async fn connect_accepts_the_manifests_chain() {
 
 #[tokio::test]
 async fn connect_rejects_a_non_http_url() {
-    let err = connect("ws://127.0.0.1:8545", &manifest(8453)).await.unwrap_err();
+    let err = connect("ws://127.0.0.1:8545", &manifest(8453))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidRpcUrl { .. }), "{err:?}");
 }

@@ -62,6 +62,7 @@ mod error;
 pub mod index;
 pub mod invoices;
 pub mod outbox;
+pub mod scratch;
 
 pub use businesses::{ApiKey, Business};
 pub use error::{Error, Result};

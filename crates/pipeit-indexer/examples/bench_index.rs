@@ -8,7 +8,12 @@
 //!
 //! Environment: `PIPEIT_BENCH_EVENTS` (default 10000), `PIPEIT_BENCH_BATCH` (transactions per
 //! block, default 200), `PIPEIT_TEST_PG_URL` (optional).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 use std::time::{Duration, Instant};
 
@@ -18,10 +23,12 @@ use alloy::rpc::types::Filter;
 use pipeit_db::Db;
 use pipeit_indexer::{Indexer, IndexerConfig};
 use pipeit_testkit::TestStack;
-use sqlx::{Connection, Executor, PgConnection};
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn config() -> IndexerConfig {
@@ -55,7 +62,10 @@ async fn main() {
         s.deposit(a, amount).await;
     }
     let all_logs = |from: u64, to: u64| {
-        Filter::new().address(vault_addr).from_block(from).to_block(to)
+        Filter::new()
+            .address(vault_addr)
+            .from_block(from)
+            .to_block(to)
     };
     let head = s.block_number().await;
     let existing = provider
@@ -190,7 +200,10 @@ async fn main() {
     let t = Instant::now();
     let report = idx.sync_once().await.expect("sync_once (SQLite)");
     let wall = t.elapsed();
-    assert_eq!(report.events, logs_events, "SQLite: indexed events vs eth_getLogs");
+    assert_eq!(
+        report.events, logs_events,
+        "SQLite: indexed events vs eth_getLogs"
+    );
     assert_eq!(report.checkpoint, Some(safe_head));
     rows.push(Row {
         name: "indexer -> SQLite",
@@ -204,19 +217,19 @@ async fn main() {
         .ok()
         .filter(|u| !u.is_empty())
     {
-        let database = format!("bench_index_{}", std::process::id());
-        let mut admin = PgConnection::connect(&admin_url).await.expect("connect PG");
-        admin
-            .execute(format!("CREATE DATABASE {database}").as_str())
+        let scratch = pipeit_db::scratch::ScratchDatabase::create(&admin_url, "bench_index")
             .await
-            .expect("CREATE DATABASE");
-        let url = with_database(&admin_url, &database);
+            .expect("create a PostgreSQL database");
+        let url = scratch.url.clone();
         let db = Db::connect(&url).await.expect("open PG database");
         let mut idx = Indexer::new(db.clone(), provider.clone(), s.manifest.clone(), config());
         let t = Instant::now();
         let report = idx.sync_once().await.expect("sync_once (PostgreSQL)");
         let wall = t.elapsed();
-        assert_eq!(report.events, logs_events, "PostgreSQL: indexed events vs eth_getLogs");
+        assert_eq!(
+            report.events, logs_events,
+            "PostgreSQL: indexed events vs eth_getLogs"
+        );
         rows.push(Row {
             name: "indexer -> PostgreSQL",
             events: report.events,
@@ -227,13 +240,12 @@ async fn main() {
         if let Db::Postgres(pool) = db {
             pool.close().await;
         }
-        admin
-            .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
-            .await
-            .expect("DROP DATABASE");
-        admin.close().await.ok();
+        drop(scratch);
     } else {
-        eprintln!("PostgreSQL case skipped: {} is not set", pipeit_testkit::PG_URL_VAR);
+        eprintln!(
+            "PostgreSQL case skipped: {} is not set",
+            pipeit_testkit::PG_URL_VAR
+        );
     }
 
     let blocks = safe_head + 1 - from;
@@ -257,17 +269,4 @@ async fn main() {
         );
     }
     println!("(eth_getLogs: first pass shown; best of 3 passes {logs_min:.3?})");
-}
-
-/// `postgres://user@host:port/other?x=y` -> `postgres://user@host:port/<database>?x=y`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    format!("{}/{database}{query}", &base[..authority_end])
 }

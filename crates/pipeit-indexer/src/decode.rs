@@ -55,7 +55,9 @@ static EVENTS: LazyLock<HashMap<B256, Event>> = LazyLock::new(|| {
     let mut events = HashMap::new();
     for abi in [EventsLib::abi::contract(), FactoringVault::abi::contract()] {
         for event in abi.events() {
-            events.entry(event.selector()).or_insert_with(|| event.clone());
+            events
+                .entry(event.selector())
+                .or_insert_with(|| event.clone());
         }
     }
     events
@@ -192,7 +194,8 @@ fn to_json(value: &DynSolValue, components: &[Param]) -> Value {
             Value::Array(items.iter().map(|v| to_json(v, components)).collect())
         }
         DynSolValue::Tuple(items) => {
-            let named = components.len() == items.len() && components.iter().all(|c| !c.name.is_empty());
+            let named =
+                components.len() == items.len() && components.iter().all(|c| !c.name.is_empty());
             if named {
                 Value::Object(
                     items

@@ -127,14 +127,22 @@ pub struct Indexer {
 
 /// Why a range was not stored.
 enum RangeOutcome {
-    Stored { events: u64, to: u64 },
+    Stored {
+        events: u64,
+        to: u64,
+    },
     /// The chain changed under the pass: start over (verify the checkpoint first).
     Moved,
 }
 
 impl Indexer {
     /// An indexer of `manifest`'s vault on `provider` (see [`pipeit_chain::connect`]) into `db`.
-    pub fn new(db: Db, provider: DynProvider, manifest: Manifest, config: IndexerConfig) -> Indexer {
+    pub fn new(
+        db: Db,
+        provider: DynProvider,
+        manifest: Manifest,
+        config: IndexerConfig,
+    ) -> Indexer {
         let at = ChainContract {
             chain_id: manifest.chain_id,
             contract: manifest.contracts.vault,
@@ -347,7 +355,12 @@ impl Indexer {
         }
     }
 
-    async fn index_range(&mut self, from: u64, target: u64, safe_head: u64) -> Result<RangeOutcome> {
+    async fn index_range(
+        &mut self,
+        from: u64,
+        target: u64,
+        safe_head: u64,
+    ) -> Result<RangeOutcome> {
         let (to, logs) = self.logs(from, target).await?;
 
         // Headers: the first block (parent check), the last (checkpoint), blocks with logs, and the
@@ -363,7 +376,10 @@ impl Indexer {
             if checkpoint.as_ref().map(|c| c.block_number + 1) == Some(from)
                 && headers.get(&from).map(|h| h.parent_hash) != Some(expected)
             {
-                tracing::info!(block = from, "parent hash changed under the indexer: re-checking");
+                tracing::info!(
+                    block = from,
+                    "parent hash changed under the indexer: re-checking"
+                );
                 return Ok(RangeOutcome::Moved);
             }
         }
@@ -447,7 +463,12 @@ impl Indexer {
                 Err(e) => return reverted_or_err(e, "ETH/USD feed decimals()", n),
             },
         };
-        let round = match feed.latestRoundData().block(BlockId::number(n)).call().await {
+        let round = match feed
+            .latestRoundData()
+            .block(BlockId::number(n))
+            .call()
+            .await
+        {
             Ok(round) => round,
             Err(e) => return reverted_or_err(e, "ETH/USD feed latestRoundData()", n),
         };

@@ -67,7 +67,8 @@ async fn scenario(s: &TestStack) {
     let (alice, bob, carol) = (s.investors[0], s.investors[1], s.investors[2]);
     let alice_shares = s.deposit(alice, eth("10")).await;
     let bob_shares = s.deposit(bob, eth("5")).await;
-    s.transfer_shares(alice, carol, alice_shares / U256::from(4)).await;
+    s.transfer_shares(alice, carol, alice_shares / U256::from(4))
+        .await;
     let id = s.advance(s.businesses[0], eth("2"), eth("0.1"), 30).await;
     s.increase_time(10 * 86_400).await;
     s.mine(1).await;
@@ -108,17 +109,30 @@ async fn chain_logs(s: &TestStack) -> Vec<(u64, B256, B256, u64, String)> {
 }
 
 async fn rows(s: &TestStack) -> Vec<VaultEvent> {
-    s.db.events_between(s.chain_contract(), 0, ALL).await.unwrap()
+    s.db.events_between(s.chain_contract(), 0, ALL)
+        .await
+        .unwrap()
 }
 
 fn keys(rows: &[VaultEvent]) -> Vec<(u64, B256, B256, u64, String)> {
     rows.iter()
-        .map(|e| (e.block_number, e.block_hash, e.tx_hash, e.log_index, e.name.clone()))
+        .map(|e| {
+            (
+                e.block_number,
+                e.block_hash,
+                e.tx_hash,
+                e.log_index,
+                e.name.clone(),
+            )
+        })
         .collect()
 }
 
 fn field(e: &VaultEvent, name: &str) -> String {
-    e.fields[name].as_str().unwrap_or_else(|| panic!("{} has no {name}: {}", e.name, e.fields)).to_owned()
+    e.fields[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{} has no {name}: {}", e.name, e.fields))
+        .to_owned()
 }
 
 async fn events_become_rows_exactly(s: TestStack) {
@@ -132,7 +146,12 @@ async fn events_become_rows_exactly(s: TestStack) {
 
     let names: Vec<&str> = rows.iter().map(|e| e.name.as_str()).collect();
     for name in [
-        "Deposit", "Transfer", "InvoiceAdvanced", "InvoiceRepaid", "RedeemRequested", "RedeemFilled",
+        "Deposit",
+        "Transfer",
+        "InvoiceAdvanced",
+        "InvoiceRepaid",
+        "RedeemRequested",
+        "RedeemFilled",
         "RedeemClaimed",
     ] {
         assert!(names.contains(&name), "no {name} row in {names:?}");
@@ -152,16 +171,36 @@ async fn events_become_rows_exactly(s: TestStack) {
 
     // ETH/USD at each event's block, and the share price history.
     let at = s.chain_contract();
-    let price = s.db.eth_usd_price_at(at, deposit.block_number).await.unwrap().unwrap();
+    let price =
+        s.db.eth_usd_price_at(at, deposit.block_number)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(price.block_number, deposit.block_number);
     assert_eq!(price.price, Decimal::from(3000));
     let shares = s.db.share_prices_between(at, 0, ALL).await.unwrap();
-    let event_blocks: std::collections::BTreeSet<u64> = rows.iter().map(|e| e.block_number).collect();
-    assert_eq!(shares.iter().map(|p| p.block_number).collect::<std::collections::BTreeSet<_>>(), event_blocks);
+    let event_blocks: std::collections::BTreeSet<u64> =
+        rows.iter().map(|e| e.block_number).collect();
+    assert_eq!(
+        shares
+            .iter()
+            .map(|p| p.block_number)
+            .collect::<std::collections::BTreeSet<_>>(),
+        event_blocks
+    );
     let vault = s.vault();
     for p in &shares {
-        let assets = vault.totalAssets().block(p.block_number.into()).call().await.unwrap();
-        assert_eq!(p.total_assets, assets, "totalAssets at block {}", p.block_number);
+        let assets = vault
+            .totalAssets()
+            .block(p.block_number.into())
+            .call()
+            .await
+            .unwrap();
+        assert_eq!(
+            p.total_assets, assets,
+            "totalAssets at block {}",
+            p.block_number
+        );
     }
 
     // A second pass with nothing new stores nothing.
@@ -174,7 +213,13 @@ async fn restart_mid_backfill_leaves_no_duplicate_and_no_gap(s: TestStack) {
     let safe = s.block_number().await - IndexerConfig::default().confirmations;
     let mid = (s.manifest.deployment_block + safe) / 2;
     {
-        let mut first = indexer(&s, IndexerConfig { max_range: 3, ..config() });
+        let mut first = indexer(
+            &s,
+            IndexerConfig {
+                max_range: 3,
+                ..config()
+            },
+        );
         let report = first.sync_until(mid).await.unwrap();
         assert_eq!(report.checkpoint, Some(mid));
         assert!(report.batches > 1, "several small ranges: {report:?}");
@@ -207,13 +252,30 @@ async fn reorg_by_snapshot_revert_rolls_back_and_replays(s: TestStack) {
     assert_eq!(report.reorgs, 1, "{report:?}");
     let after = rows(&s).await;
     assert_eq!(keys(&after), chain_logs(&s).await);
-    assert!(!after.iter().any(|e| e.name == "InvoiceAdvanced"), "the advance was rolled back");
-    assert!(after.iter().any(|e| e.name == "Deposit" && e.account == Some(carol)));
-    assert!(!after.iter().any(|e| e.name == "Deposit" && e.account == Some(bob)));
+    assert!(
+        !after.iter().any(|e| e.name == "InvoiceAdvanced"),
+        "the advance was rolled back"
+    );
+    assert!(after
+        .iter()
+        .any(|e| e.name == "Deposit" && e.account == Some(carol)));
+    assert!(!after
+        .iter()
+        .any(|e| e.name == "Deposit" && e.account == Some(bob)));
     // No price or share-price row of a block that is gone survives.
-    let shares = s.db.share_prices_between(s.chain_contract(), 0, ALL).await.unwrap();
-    let event_blocks: std::collections::BTreeSet<u64> = after.iter().map(|e| e.block_number).collect();
-    assert_eq!(shares.iter().map(|p| p.block_number).collect::<std::collections::BTreeSet<_>>(), event_blocks);
+    let shares =
+        s.db.share_prices_between(s.chain_contract(), 0, ALL)
+            .await
+            .unwrap();
+    let event_blocks: std::collections::BTreeSet<u64> =
+        after.iter().map(|e| e.block_number).collect();
+    assert_eq!(
+        shares
+            .iter()
+            .map(|p| p.block_number)
+            .collect::<std::collections::BTreeSet<_>>(),
+        event_blocks
+    );
 }
 
 async fn anvil_reorg_drops_the_rows_of_replaced_blocks(s: TestStack) {
@@ -223,7 +285,14 @@ async fn anvil_reorg_drops_the_rows_of_replaced_blocks(s: TestStack) {
     s.mine(3).await;
     let mut idx = indexer(&s, config());
     idx.sync_once().await.unwrap();
-    assert_eq!(rows(&s).await.iter().filter(|e| e.name == "Deposit").count(), 2);
+    assert_eq!(
+        rows(&s)
+            .await
+            .iter()
+            .filter(|e| e.name == "Deposit")
+            .count(),
+        2
+    );
 
     s.reorg(4).await; // the last 4 blocks, the second deposit's among them, become empty blocks
     s.mine(1).await;
@@ -262,27 +331,56 @@ async fn database_reproduces_share_supply_and_balances(s: TestStack) {
     }
     // Every mint is a Deposit; every burn a Withdraw or a filled queue request.
     let sum = |name: &str| -> U256 {
-        rows.iter().filter(|e| e.name == name).map(|e| e.shares.unwrap()).sum()
+        rows.iter()
+            .filter(|e| e.name == name)
+            .map(|e| e.shares.unwrap())
+            .sum()
     };
     assert_eq!(minted, sum("Deposit"));
     assert_eq!(burned, sum("Withdraw") + sum("RedeemFilled"));
 
     let vault = s.vault();
     let block = rows.last().unwrap().block_number;
-    assert_eq!(supply, vault.totalSupply().block(block.into()).call().await.unwrap());
+    assert_eq!(
+        supply,
+        vault
+            .totalSupply()
+            .block(block.into())
+            .call()
+            .await
+            .unwrap()
+    );
     let mut holders: Vec<Address> = s.investors.clone();
     holders.push(s.manifest.contracts.vault); // shares locked in the queue
     holders.extend(balances.keys().copied());
     for who in holders {
         assert_eq!(
             balances.get(&who).copied().unwrap_or_default(),
-            vault.balanceOf(who).block(block.into()).call().await.unwrap(),
+            vault
+                .balanceOf(who)
+                .block(block.into())
+                .call()
+                .await
+                .unwrap(),
             "shares of {who}"
         );
     }
     // NAV: the last share-price row is the vault's totalAssets/totalSupply at that block.
-    let last = s.db.share_prices_between(s.chain_contract(), 0, ALL).await.unwrap().pop().unwrap();
+    let last =
+        s.db.share_prices_between(s.chain_contract(), 0, ALL)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
     assert_eq!(last.block_number, block);
-    assert_eq!(last.total_assets, vault.totalAssets().block(block.into()).call().await.unwrap());
+    assert_eq!(
+        last.total_assets,
+        vault
+            .totalAssets()
+            .block(block.into())
+            .call()
+            .await
+            .unwrap()
+    );
     assert_eq!(last.total_supply, supply);
 }

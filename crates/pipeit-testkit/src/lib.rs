@@ -28,8 +28,8 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use pipeit_chain::bindings::{EventsLib, FactoringVault, IWETH9};
 use pipeit_chain::Manifest;
+use pipeit_db::scratch::ScratchDatabase;
 use pipeit_db::{ChainContract, Db};
-use sqlx::{Connection, Executor, PgConnection};
 
 pub use pipeit_chain;
 pub use pipeit_db;
@@ -65,7 +65,8 @@ pub struct TestStack {
     /// Its URL.
     pub db_url: String,
     next_invoice: AtomicU32,
-    pg_cleanup: Option<(String, String)>,
+    /// Held so a PostgreSQL database is dropped with the stack.
+    _pg_database: Option<ScratchDatabase>,
     dir: tempfile::TempDir,
 }
 
@@ -78,7 +79,9 @@ impl TestStack {
     pub async fn start() -> TestStack {
         let dir = tempfile::tempdir().expect("temporary directory");
         let db_url = format!("sqlite://{}", dir.path().join("pipeit.db").display());
-        let db = Db::connect(&db_url).await.expect("open SQLite test database");
+        let db = Db::connect(&db_url)
+            .await
+            .expect("open SQLite test database");
         TestStack::with_db(dir, db, db_url, None).await
     }
 
@@ -92,28 +95,22 @@ impl TestStack {
             );
             return None;
         };
-        let database = unique_name();
-        let mut admin = PgConnection::connect(&admin_url)
+        let scratch = ScratchDatabase::create(&admin_url, "stack")
             .await
-            .unwrap_or_else(|e| panic!("{PG_URL_VAR}: cannot connect: {e}"));
-        admin
-            .execute(format!("CREATE DATABASE {database}").as_str())
-            .await
-            .expect("CREATE DATABASE");
-        admin.close().await.ok();
-        let db_url = with_database(&admin_url, &database);
+            .unwrap_or_else(|e| panic!("{PG_URL_VAR}: cannot create a database: {e}"));
+        let db_url = scratch.url.clone();
         let db = Db::connect(&db_url)
             .await
             .expect("open PostgreSQL test database");
         let dir = tempfile::tempdir().expect("temporary directory");
-        Some(TestStack::with_db(dir, db, db_url, Some((admin_url, database))).await)
+        Some(TestStack::with_db(dir, db, db_url, Some(scratch)).await)
     }
 
     async fn with_db(
         dir: tempfile::TempDir,
         db: Db,
         db_url: String,
-        pg_cleanup: Option<(String, String)>,
+        pg_database: Option<ScratchDatabase>,
     ) -> TestStack {
         let root = repo_root();
         let mut anvil = Anvil::new()
@@ -172,7 +169,7 @@ impl TestStack {
             db,
             db_url,
             next_invoice: AtomicU32::new(1),
-            pg_cleanup,
+            _pg_database: pg_database,
             dir,
         }
     }
@@ -201,7 +198,10 @@ impl TestStack {
     pub async fn deposit(&self, investor: Address, assets: U256) -> U256 {
         let receipt = send(
             "depositETH",
-            self.vault().depositETH(investor).value(assets).from(investor),
+            self.vault()
+                .depositETH(investor)
+                .value(assets)
+                .from(investor),
         )
         .await;
         let deposit = receipt
@@ -279,20 +279,19 @@ impl TestStack {
     pub async fn process_queue(&self, max: u64) -> TransactionReceipt {
         send(
             "processQueue",
-            self.vault()
-                .processQueue(U256::from(max))
-                .from(self.keeper),
+            self.vault().processQueue(U256::from(max)).from(self.keeper),
         )
         .await
     }
 
     /// `claim(request_id, as_eth)` from `owner`.
-    pub async fn claim(&self, owner: Address, request_id: U256, as_eth: bool) -> TransactionReceipt {
-        send(
-            "claim",
-            self.vault().claim(request_id, as_eth).from(owner),
-        )
-        .await
+    pub async fn claim(
+        &self,
+        owner: Address,
+        request_id: U256,
+        as_eth: bool,
+    ) -> TransactionReceipt {
+        send("claim", self.vault().claim(request_id, as_eth).from(owner)).await
     }
 
     /// Transfers vault shares.
@@ -313,7 +312,10 @@ impl TestStack {
 
     /// The latest block number.
     pub async fn block_number(&self) -> u64 {
-        self.provider.get_block_number().await.expect("eth_blockNumber")
+        self.provider
+            .get_block_number()
+            .await
+            .expect("eth_blockNumber")
     }
 
     /// The latest block's timestamp.
@@ -393,58 +395,10 @@ where
         .get_receipt()
         .await
         .unwrap_or_else(|e| panic!("{what}: no receipt: {e}"));
-    assert!(receipt.status(), "{what}: reverted (tx {:#x})", receipt.transaction_hash);
+    assert!(
+        receipt.status(),
+        "{what}: reverted (tx {:#x})",
+        receipt.transaction_hash
+    );
     receipt
-}
-
-impl Drop for TestStack {
-    fn drop(&mut self) {
-        let Some((admin_url, database)) = self.pg_cleanup.take() else {
-            return;
-        };
-        // Drop runs inside the test's runtime: use a thread with its own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                let mut admin = PgConnection::connect(&admin_url).await?;
-                admin
-                    .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
-                    .await?;
-                admin.close().await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}: {dropped:?}", self.db_url);
-        }
-    }
-}
-
-fn unique_name() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "stack_{}_{}_{nanos}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// `postgres://user@host:port/other?x=y` → `postgres://user@host:port/<database>?x=y`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    format!("{}/{database}{query}", &base[..authority_end])
 }

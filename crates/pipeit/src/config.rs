@@ -120,6 +120,7 @@ fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,4 +1,5 @@
 //! The `pipeit` binary end to end: a real Anvil with the devnet deployed, a real SQLite file, the real process.
+#![allow(clippy::unwrap_used)] // tests: a failed setup should panic
 
 use std::process::Command;
 

@@ -6,14 +6,12 @@
 //! `PIPEIT_SKIP_PG=1` says to skip them.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use alloy_primitives::{Address, B256, U256};
 use chrono::NaiveDate;
 use pipeit_core::{Currency, InvoiceRecord};
+use pipeit_db::scratch::ScratchDatabase;
 use pipeit_db::{ChainContract, Db, VaultEvent};
 use rust_decimal_macros::dec;
-use sqlx::{Connection, Executor, PgConnection};
 
 pub const PG_URL_VAR: &str = "PIPEIT_TEST_PG_URL";
 pub const SKIP_PG_VAR: &str = "PIPEIT_SKIP_PG";
@@ -53,7 +51,7 @@ pub struct TestDb {
 
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, database: String },
+    Postgres(#[allow(dead_code)] ScratchDatabase),
 }
 
 impl TestDb {
@@ -82,26 +80,17 @@ impl TestDb {
                  scripts/pg-test-cluster stop\nor set {SKIP_PG_VAR}=1 to skip PostgreSQL on purpose."
             );
         };
-        let database = unique_name();
-        let mut admin = PgConnection::connect(&admin_url)
+        let scratch = ScratchDatabase::create(&admin_url, "t")
             .await
-            .unwrap_or_else(|e| panic!("{PG_URL_VAR}={admin_url}: cannot connect: {e}"));
-        admin
-            .execute(format!("CREATE DATABASE {database}").as_str())
-            .await
-            .expect("CREATE DATABASE");
-        admin.close().await.ok();
-        let url = with_database(&admin_url, &database);
+            .unwrap_or_else(|e| panic!("{PG_URL_VAR}={admin_url}: cannot create a database: {e}"));
+        let url = scratch.url.clone();
         let db = Db::connect(&url)
             .await
             .expect("open PostgreSQL test database");
         Some(TestDb {
             db,
             url,
-            cleanup: Cleanup::Postgres {
-                admin_url,
-                database,
-            },
+            cleanup: Cleanup::Postgres(scratch),
         })
     }
 
@@ -151,63 +140,6 @@ impl TestDb {
         }
         .expect(&sql)
     }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Cleanup::Postgres {
-            admin_url,
-            database,
-        } = &self.cleanup
-        else {
-            return;
-        };
-        let (admin_url, database) = (admin_url.clone(), database.clone());
-        // Drop runs inside the test's runtime: use a thread with its own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                let mut admin = PgConnection::connect(&admin_url).await?;
-                admin
-                    .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
-                    .await?;
-                admin.close().await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}: {dropped:?}", self.url);
-        }
-    }
-}
-
-fn unique_name() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "t_{}_{}_{nanos}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// `postgres://user@host:port/other?x=y` → `postgres://user@host:port/<database>?x=y`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    format!("{}/{database}{query}", &base[..authority_end])
 }
 
 // ---- sample rows ----
