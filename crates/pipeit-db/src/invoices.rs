@@ -256,40 +256,17 @@ impl Db {
         business_id: i64,
         record: &InvoiceRecord,
     ) -> Result<Invoice> {
-        const OP: &str = "insert invoice";
         let canonical_id = record.canonical_id()?;
         let at = now();
-        on_pool!(self, |pool| sqlx::query_as(
-            "INSERT INTO invoices (business_id, canonical_id, debtor_name, debtor_tax_id, \
-             debtor_country, invoice_number, currency, amount, issue_date, due_date, document_hash, \
-             status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *",
+        on_pool!(self, |pool| insert_invoice_query(
+            business_id,
+            canonical_id,
+            record,
+            at
         )
-        .bind(business_id)
-        .bind(Text(canonical_id))
-        .bind(record.debtor_name.as_str())
-        .bind(record.debtor_tax_id.as_str())
-        .bind(record.debtor_country.as_str())
-        .bind(record.invoice_number.as_str())
-        .bind(Text(record.currency))
-        .bind(Dec(record.amount))
-        .bind(record.issue_date)
-        .bind(record.due_date)
-        .bind(record.document_hash.map(Text))
-        .bind(Text(InvoiceStatus::Submitted))
-        .bind(Ts(at))
         .fetch_one(pool)
         .await)
-        .map_err(|e| {
-            if is_foreign_key_violation(&e) {
-                Error::NotFound {
-                    what: "business",
-                    key: business_id.to_string(),
-                }
-            } else {
-                conflict_or(e, OP, "invoice", || format!("{canonical_id:#x}"))
-            }
-        })
+        .map_err(|e| insert_invoice_error(e, business_id, canonical_id))
     }
 
     /// The invoice `id`.
@@ -480,5 +457,64 @@ impl Db {
         .fetch_all(pool)
         .await)
         .op("read scores")
+    }
+}
+
+/// The INSERT of a new `submitted` invoice, for a pool or a transaction of either back-end.
+pub(crate) fn insert_invoice_query<'q, DB>(
+    business_id: i64,
+    canonical_id: B256,
+    record: &'q InvoiceRecord,
+    at: DateTime<Utc>,
+) -> sqlx::query::QueryAs<'q, DB, Invoice, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    for<'r> Invoice: sqlx::FromRow<'r, DB::Row>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    chrono::NaiveDate: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Text<B256>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<Text<B256>>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Text<Currency>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Text<InvoiceStatus>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Dec: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Ts: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query_as(
+        "INSERT INTO invoices (business_id, canonical_id, debtor_name, debtor_tax_id, \
+         debtor_country, invoice_number, currency, amount, issue_date, due_date, document_hash, \
+         status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *",
+    )
+    .bind(business_id)
+    .bind(Text(canonical_id))
+    .bind(record.debtor_name.as_str())
+    .bind(record.debtor_tax_id.as_str())
+    .bind(record.debtor_country.as_str())
+    .bind(record.invoice_number.as_str())
+    .bind(Text(record.currency))
+    .bind(Dec(record.amount))
+    .bind(record.issue_date)
+    .bind(record.due_date)
+    .bind(record.document_hash.map(Text))
+    .bind(Text(InvoiceStatus::Submitted))
+    .bind(Ts(at))
+}
+
+/// A failed invoice INSERT as a typed error: an unknown business, or the same invoice twice.
+pub(crate) fn insert_invoice_error(
+    error: sqlx::Error,
+    business_id: i64,
+    canonical_id: B256,
+) -> Error {
+    if is_foreign_key_violation(&error) {
+        Error::NotFound {
+            what: "business",
+            key: business_id.to_string(),
+        }
+    } else {
+        conflict_or(error, "insert invoice", "invoice", || {
+            format!("{canonical_id:#x}")
+        })
     }
 }

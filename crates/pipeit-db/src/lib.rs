@@ -56,6 +56,7 @@ macro_rules! from_row {
     };
 }
 
+pub mod access;
 pub mod businesses;
 mod col;
 mod error;
@@ -64,6 +65,7 @@ pub mod invoices;
 pub mod outbox;
 pub mod scratch;
 
+pub use access::{Idempotent, Session, StoredResponse};
 pub use businesses::{ApiKey, Business};
 pub use error::{Error, Result};
 pub use index::{

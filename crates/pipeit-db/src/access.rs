@@ -1,0 +1,277 @@
+//! What the HTTP service keeps about access: idempotent submissions, one-use sign-in nonces,
+//! investor sessions and the signed payout-address changes.
+
+use alloy_primitives::{Address, B256};
+use chrono::{DateTime, Utc};
+use pipeit_core::InvoiceRecord;
+use serde_json::Value;
+use sqlx::types::Json;
+
+use crate::businesses::Business;
+use crate::col::{now, Text, Ts};
+use crate::error::Op;
+use crate::invoices::{insert_invoice_error, insert_invoice_query, Invoice};
+use crate::{Db, Error, Result, WritePool};
+
+/// The stored answer to a request made with an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// HTTP status code.
+    pub status_code: u16,
+    /// JSON body.
+    pub body: Value,
+}
+
+/// What an idempotent submission did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Idempotent {
+    /// First use of the key: the invoice was stored with this response.
+    Created(Invoice, StoredResponse),
+    /// The same request again: the first response, nothing written.
+    Replayed(StoredResponse),
+    /// The key was used before for a different request: nothing written.
+    KeyReused,
+}
+
+/// A signed-in investor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// The wallet that signed in.
+    pub address: Address,
+    /// When the session ends.
+    pub expires_at: DateTime<Utc>,
+}
+
+from_row!(StoredResponse, |r| Ok(StoredResponse {
+    status_code: u16::try_from(r.try_get::<i32, _>("status_code")?).map_err(|e| {
+        sqlx::Error::ColumnDecode {
+            index: "status_code".to_owned(),
+            source: Box::new(e),
+        }
+    })?,
+    body: r.try_get::<Json<Value>, _>("response")?.0,
+}));
+
+from_row!(Session, |r| Ok(Session {
+    address: r.try_get::<Text<Address>, _>("address")?.0,
+    expires_at: r.try_get::<Ts, _>("expires_at")?.0,
+}));
+
+impl Db {
+    /// Stores invoice `record` of `business_id` under `(business_id, key)` with the response
+    /// `respond` renders, in one transaction: a replay of the same `request_hash` returns the first
+    /// response, another request under the same key is [`Idempotent::KeyReused`]. A duplicate
+    /// invoice is [`Error::Conflict`] and stores nothing (not even the key, so a corrected retry
+    /// may reuse it).
+    pub async fn insert_invoice_idempotent(
+        &self,
+        business_id: i64,
+        key: &str,
+        request_hash: B256,
+        record: &InvoiceRecord,
+        respond: impl FnOnce(&Invoice) -> StoredResponse + Send,
+    ) -> Result<Idempotent> {
+        const OP: &str = "insert invoice (idempotent)";
+        let canonical_id = record.canonical_id()?;
+        let at = now();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await.op(OP)?;
+            let earlier: Option<(String, i32, Json<Value>)> = sqlx::query_as(
+                "SELECT request_hash, status_code, response FROM idempotency_keys \
+                 WHERE business_id = $1 AND key = $2",
+            )
+            .bind(business_id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .op(OP)?;
+            if let Some((hash, status_code, body)) = earlier {
+                return Ok(if hash == format!("{request_hash:#x}") {
+                    Idempotent::Replayed(StoredResponse {
+                        status_code: u16::try_from(status_code).unwrap_or(500),
+                        body: body.0,
+                    })
+                } else {
+                    Idempotent::KeyReused
+                });
+            }
+            let invoice = insert_invoice_query(business_id, canonical_id, record, at)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| insert_invoice_error(e, business_id, canonical_id))?;
+            let response = respond(&invoice);
+            sqlx::query(
+                "INSERT INTO idempotency_keys (business_id, key, request_hash, status_code, \
+                 response, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(business_id)
+            .bind(key)
+            .bind(format!("{request_hash:#x}"))
+            .bind(i32::from(response.status_code))
+            .bind(Json(&response.body))
+            .bind(Ts(at))
+            .execute(&mut *tx)
+            .await
+            .op(OP)?;
+            tx.commit().await.op(OP)?;
+            Ok(Idempotent::Created(invoice, response))
+        })
+    }
+
+    /// Stores a one-use nonce valid until `expires_at`.
+    pub async fn insert_nonce(&self, nonce: &str, expires_at: DateTime<Utc>) -> Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "INSERT INTO auth_nonces (nonce, created_at, expires_at) VALUES ($1, $2, $3)"
+        )
+        .bind(nonce)
+        .bind(Ts(now()))
+        .bind(Ts(expires_at))
+        .execute(pool)
+        .await
+        .map(drop))
+        .op("insert nonce")?;
+        Ok(())
+    }
+
+    /// Uses `nonce` up: true if it existed, was unused and had not expired (atomic, so two
+    /// requests racing with one nonce cannot both win).
+    pub async fn consume_nonce(&self, nonce: &str) -> Result<bool> {
+        let at = now();
+        let used = on_pool!(self, |pool| sqlx::query(
+            "UPDATE auth_nonces SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL \
+             AND expires_at > $2"
+        )
+        .bind(nonce)
+        .bind(Ts(at))
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))
+        .op("consume nonce")?;
+        Ok(used == 1)
+    }
+
+    /// Opens an investor session; only the hash of its token is stored.
+    pub async fn insert_session(
+        &self,
+        token_hash: B256,
+        address: Address,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "INSERT INTO investor_sessions (token_hash, address, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)"
+        )
+        .bind(Text(token_hash))
+        .bind(Text(address))
+        .bind(Ts(now()))
+        .bind(Ts(expires_at))
+        .execute(pool)
+        .await
+        .map(drop))
+        .op("insert session")?;
+        Ok(())
+    }
+
+    /// The live session whose token hashes to `token_hash` (`None` if unknown or expired).
+    pub async fn session(&self, token_hash: B256) -> Result<Option<Session>> {
+        on_pool!(self, |pool| sqlx::query_as(
+            "SELECT address, expires_at FROM investor_sessions WHERE token_hash = $1 \
+             AND expires_at > $2"
+        )
+        .bind(Text(token_hash))
+        .bind(Ts(now()))
+        .fetch_optional(pool)
+        .await)
+        .op("read session")
+    }
+
+    /// Sets the payout address of `business_id` and records the signed message that asked for
+    /// it, in one transaction.
+    pub async fn set_payout_address(
+        &self,
+        business_id: i64,
+        address: Address,
+        message: &str,
+        signature: &str,
+    ) -> Result<Business> {
+        const OP: &str = "set payout address";
+        if address.is_zero() {
+            return Err(Error::InvalidInput {
+                what: "payout address",
+                reason: "the zero address cannot receive advances".to_owned(),
+            });
+        }
+        let at = now();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await.op(OP)?;
+            let business: Business = sqlx::query_as(
+                "UPDATE businesses SET payout_address = $2 WHERE id = $1 RETURNING *",
+            )
+            .bind(business_id)
+            .bind(Text(address))
+            .fetch_optional(&mut *tx)
+            .await
+            .op(OP)?
+            .ok_or_else(|| Error::NotFound {
+                what: "business",
+                key: business_id.to_string(),
+            })?;
+            sqlx::query(
+                "INSERT INTO payout_address_changes (business_id, address, message, signature, \
+                 created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(business_id)
+            .bind(Text(address))
+            .bind(message)
+            .bind(signature)
+            .bind(Ts(at))
+            .execute(&mut *tx)
+            .await
+            .op(OP)?;
+            tx.commit().await.op(OP)?;
+            Ok(business)
+        })
+    }
+
+    /// Invoices of `business_id`, newest first, at most `limit`, with ids below `before` if given
+    /// (keyset pagination).
+    pub async fn business_invoices(
+        &self,
+        business_id: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Invoice>> {
+        on_pool!(self, |pool| sqlx::query_as(
+            "SELECT * FROM invoices WHERE business_id = $1 AND ($2 IS NULL OR id < $2) \
+             ORDER BY id DESC LIMIT $3"
+        )
+        .bind(business_id)
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await)
+        .op("list business invoices")
+    }
+
+    /// Rows in the tables of this module and of invoices, for tests that check nothing was
+    /// written by a refused request.
+    pub async fn row_counts(&self) -> Result<Vec<(&'static str, i64)>> {
+        const TABLES: [&str; 7] = [
+            "businesses",
+            "api_keys",
+            "invoices",
+            "idempotency_keys",
+            "auth_nonces",
+            "investor_sessions",
+            "payout_address_changes",
+        ];
+        let mut counts = Vec::with_capacity(TABLES.len());
+        for table in TABLES {
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            let n: i64 = on_pool!(self, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await)
+                .op("count rows")?;
+            counts.push((table, n));
+        }
+        Ok(counts)
+    }
+}
