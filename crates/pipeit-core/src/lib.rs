@@ -10,6 +10,8 @@
 //! - [`shares`]: ERC-4626 conversions with a decimals offset.
 //! - [`currency`], [`fiat`]: ISO 4217 currencies, fiat amounts, ETH price conversions.
 //! - [`invoice`]: the invoice record, its validation and its canonical on-chain id.
+//! - [`scoring`], [`pricing`], [`signal`]: the keeper's and the API's decisions: eligibility, score,
+//!   probability of default, advance rate, fee and the quote ([`pricing::quote`]).
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod country;
@@ -18,7 +20,10 @@ pub mod fees;
 pub mod fiat;
 pub mod invoice;
 pub mod math;
+pub mod pricing;
+pub mod scoring;
 pub mod shares;
+pub mod signal;
 
 pub use currency::{Currency, CurrencyError};
 pub use fees::{

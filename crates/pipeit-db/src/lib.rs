@@ -62,6 +62,7 @@ mod col;
 mod error;
 pub mod index;
 pub mod invoices;
+pub mod keeper;
 pub mod outbox;
 pub mod scratch;
 
