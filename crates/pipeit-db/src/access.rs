@@ -26,7 +26,7 @@ pub struct StoredResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Idempotent {
     /// First use of the key: the invoice was stored with this response.
-    Created(Invoice, StoredResponse),
+    Created(Box<Invoice>, StoredResponse),
     /// The same request again: the first response, nothing written.
     Replayed(StoredResponse),
     /// The key was used before for a different request: nothing written.
@@ -114,7 +114,7 @@ impl Db {
             .await
             .op(OP)?;
             tx.commit().await.op(OP)?;
-            Ok(Idempotent::Created(invoice, response))
+            Ok(Idempotent::Created(Box::new(invoice), response))
         })
     }
 

@@ -65,6 +65,7 @@ pub mod invoices;
 pub mod keeper;
 pub mod outbox;
 pub mod scratch;
+pub mod views;
 
 pub use access::{Idempotent, Session, StoredResponse};
 pub use businesses::{ApiKey, Business};

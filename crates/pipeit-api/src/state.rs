@@ -1,0 +1,124 @@
+//! What every handler shares: the database, the chain, the settings, the rate limiter, the metrics.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::providers::DynProvider;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use pipeit_chain::Manifest;
+use pipeit_db::Db;
+
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+/// Settings of the HTTP service.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The domain investors' sign-in messages must name (EIP-4361 `domain`), e.g. `app.pipeit.dev`.
+    pub siwe_domain: String,
+    /// How long a sign-in nonce stays usable.
+    pub nonce_ttl: Duration,
+    /// How long an investor session lasts.
+    pub session_ttl: Duration,
+    /// How long a quote holds.
+    pub quote_ttl: Duration,
+    /// Requests per minute per API key or investor session.
+    pub rate_limit_per_minute: NonZeroU32,
+    /// Origins allowed by CORS (`*` for any; empty for none).
+    pub cors_origins: Vec<String>,
+    /// Largest accepted body.
+    pub body_limit_bytes: usize,
+    /// A request taking longer is answered 408 (a stuck dependency cannot hold a connection forever).
+    pub request_timeout: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            siwe_domain: "localhost:8080".to_owned(),
+            nonce_ttl: Duration::from_secs(10 * 60),
+            session_ttl: Duration::from_secs(24 * 3600),
+            quote_ttl: Duration::from_secs(15 * 60),
+            rate_limit_per_minute: NonZeroU32::new(600).unwrap_or(NonZeroU32::MIN),
+            cors_origins: Vec::new(),
+            body_limit_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The chain the service reads: a provider (no wallet: the service never signs) and the deployment.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// RPC provider.
+    pub provider: DynProvider,
+    /// The deployment manifest.
+    pub manifest: Manifest,
+}
+
+struct Inner {
+    db: Db,
+    chain: Chain,
+    config: ApiConfig,
+    limiter: DefaultKeyedRateLimiter<String>,
+    metrics: Metrics,
+}
+
+/// Shared state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.0.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State over `db` and `chain`.
+    pub fn new(db: Db, chain: Chain, config: ApiConfig) -> AppState {
+        let limiter = RateLimiter::keyed(Quota::per_minute(config.rate_limit_per_minute));
+        AppState(Arc::new(Inner {
+            db,
+            chain,
+            config,
+            limiter,
+            metrics: Metrics::new(),
+        }))
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    /// The chain.
+    pub fn chain(&self) -> &Chain {
+        &self.0.chain
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ApiConfig {
+        &self.0.config
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// Counts a request of `caller` against its limit (per process: each replica limits alone).
+    pub fn check_rate(&self, caller: &str) -> Result<(), ApiError> {
+        let caller = caller.to_owned();
+        self.0.limiter.check_key(&caller).map_err(|_| {
+            self.0.metrics.rate_limited.inc();
+            ApiError::rate_limited(format!(
+                "more than {} requests per minute: slow down",
+                self.0.config.rate_limit_per_minute
+            ))
+        })
+    }
+}
