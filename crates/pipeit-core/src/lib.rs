@@ -11,7 +11,8 @@
 //! - [`currency`], [`fiat`]: ISO 4217 currencies, fiat amounts, ETH price conversions.
 //! - [`invoice`]: the invoice record, its validation and its canonical on-chain id.
 //! - [`scoring`], [`pricing`], [`signal`]: the keeper's and the API's decisions: eligibility, score,
-//!   probability of default, advance rate, fee and the quote ([`pricing::quote`]).
+//!   probability of default, advance rate, fee and the quote ([`pricing::quote`]); [`signal_model`]:
+//!   the on-box market signal from recorded ETH/USD prices, and its backtest.
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod country;
@@ -24,6 +25,7 @@ pub mod pricing;
 pub mod scoring;
 pub mod shares;
 pub mod signal;
+pub mod signal_model;
 
 pub use currency::{Currency, CurrencyError};
 pub use fees::{

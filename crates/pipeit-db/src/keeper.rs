@@ -1,20 +1,25 @@
 //! What the keeper reads and writes besides invoices and the outbox: the scoring context (what the
-//! vault knows about a business and a debtor), invoice outcomes (which teach the next scores).
+//! vault knows about a business and a debtor), invoice outcomes (which teach the next scores),
+//! manual reviews, market signals and the Token Metrics response cache, rebalancing decisions, and
+//! small keeper facts that survive a restart.
 
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use pipeit_core::scoring::{BusinessHistory, DebtorKey, DebtorRecord, ScoringContext, TrackRecord};
+use pipeit_core::signal::MarketSignal;
 use pipeit_core::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sqlx::error::BoxDynError;
+use sqlx::types::Json;
 
-use crate::col::{now, DbText, Dec, Text, Ts};
+use crate::col::{now, DbText, Dec, Text, Ts, U64};
 use crate::error::{is_foreign_key_violation, Op};
 use crate::invoices::UnknownStatus;
-use crate::{Backend, Db, Error, Result};
+use crate::{Backend, ChainContract, Db, Error, EthUsdPrice, Result, WritePool};
 
 /// Statuses of an invoice the vault is exposed to (accepted and not closed).
 const OPEN: &str = "('scored', 'advanced', 'overdue')";
@@ -273,6 +278,254 @@ impl Db {
         .fetch_optional(pool)
         .await)
         .op("read invoice outcome")
+    }
+}
+
+/// A rebalancing decision to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRebalance {
+    /// What the decision looked at (balances, caps, signal).
+    pub inputs: Value,
+    /// The target split.
+    pub target: Value,
+    /// The moves decided (empty when none).
+    pub actions: Value,
+    /// Whether moves were sent.
+    pub acted: bool,
+    /// Readable reasons.
+    pub reasons: Value,
+}
+
+/// A recorded rebalancing decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rebalance {
+    /// Id.
+    pub id: i64,
+    /// When.
+    pub decided_at: DateTime<Utc>,
+    /// What was decided.
+    pub decision: NewRebalance,
+}
+
+from_row!(Rebalance, |r| Ok(Rebalance {
+    id: r.try_get("id")?,
+    decided_at: r.try_get::<Ts, _>("decided_at")?.0,
+    decision: NewRebalance {
+        inputs: r.try_get::<Json<Value>, _>("inputs")?.0,
+        target: r.try_get::<Json<Value>, _>("target")?.0,
+        actions: r.try_get::<Json<Value>, _>("actions")?.0,
+        acted: r.try_get("acted")?,
+        reasons: r.try_get::<Json<Value>, _>("reasons")?.0,
+    },
+}));
+
+struct SignalRow(MarketSignal);
+
+from_row!(SignalRow, |r| Ok(SignalRow(MarketSignal {
+    source: r.try_get("source")?,
+    as_of: r.try_get::<Ts, _>("as_of")?.0,
+    risk: r.try_get::<Dec, _>("risk")?.0,
+    trend: r.try_get::<Dec, _>("trend")?.0,
+    summary: r.try_get("summary")?,
+})));
+
+impl Db {
+    /// ETH/USD prices the indexer recorded for `at` whose feed update is at or after `since`
+    /// (unix seconds), in block order.
+    pub async fn eth_usd_prices_since(
+        &self,
+        at: ChainContract,
+        since: u64,
+    ) -> Result<Vec<EthUsdPrice>> {
+        on_pool!(self, |pool| sqlx::query_as(
+            "SELECT * FROM eth_usd_prices WHERE chain_id = $1 AND contract = $2 \
+             AND updated_at >= $3 ORDER BY block_number",
+        )
+        .bind(U64(at.chain_id))
+        .bind(Text(at.contract))
+        .bind(U64(since))
+        .fetch_all(pool)
+        .await)
+        .op("read ETH/USD prices")
+    }
+
+    /// Records a market signal the keeper read.
+    pub async fn record_market_signal(&self, signal: &MarketSignal) -> Result<i64> {
+        signal.validate().map_err(|e| Error::InvalidInput {
+            what: "market signal",
+            reason: e.to_string(),
+        })?;
+        on_pool!(self, |pool| sqlx::query_scalar(
+            "INSERT INTO market_signals (source, as_of, risk, trend, summary, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(signal.source.as_str())
+        .bind(Ts(signal.as_of))
+        .bind(Dec(signal.risk))
+        .bind(Dec(signal.trend))
+        .bind(signal.summary.as_str())
+        .bind(Ts(now()))
+        .fetch_one(pool)
+        .await)
+        .op("record market signal")
+    }
+
+    /// The last recorded market signal (of `source`, or of any).
+    pub async fn latest_market_signal(&self, source: Option<&str>) -> Result<Option<MarketSignal>> {
+        let row: Option<SignalRow> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT * FROM market_signals WHERE ($1 IS NULL OR source = $1) ORDER BY id DESC LIMIT 1"
+        )
+        .bind(source)
+        .fetch_optional(pool)
+        .await)
+        .op("read market signal")?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// A cached response body and when it was fetched.
+    pub async fn signal_cache_get(&self, key: &str) -> Result<Option<(Value, DateTime<Utc>)>> {
+        let row: Option<(Json<Value>, Ts)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT body, fetched_at FROM signal_cache WHERE cache_key = $1"
+        )
+        .bind(key)
+        .fetch_optional(pool)
+        .await)
+        .op("read signal cache")?;
+        Ok(row.map(|(body, at)| (body.0, at.0)))
+    }
+
+    /// Stores (or replaces) a cached response body, fetched now.
+    pub async fn signal_cache_put(&self, key: &str, body: &Value) -> Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "INSERT INTO signal_cache (cache_key, body, fetched_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (cache_key) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
+        )
+        .bind(key)
+        .bind(Json(body))
+        .bind(Ts(now()))
+        .execute(pool)
+        .await
+        .map(drop))
+        .op("write signal cache")
+    }
+
+    /// A keeper fact (`None` when never set).
+    pub async fn keeper_state(&self, key: &str) -> Result<Option<String>> {
+        on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT value FROM keeper_state WHERE key = $1"
+        )
+        .bind(key)
+        .fetch_optional(pool)
+        .await)
+        .op("read keeper state")
+    }
+
+    /// Sets a keeper fact.
+    pub async fn set_keeper_state(&self, key: &str, value: &str) -> Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "INSERT INTO keeper_state (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(Ts(now()))
+        .execute(pool)
+        .await
+        .map(drop))
+        .op("write keeper state")
+    }
+
+    /// Adds `delta` to the integer keeper fact `key` (0 when unset) in one write transaction;
+    /// returns the new value. A counter, e.g. API calls made today.
+    pub async fn add_keeper_counter(&self, key: &str, delta: i64) -> Result<i64> {
+        const OP: &str = "count in keeper state";
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await.op(OP)?;
+            let current: Option<String> =
+                sqlx::query_scalar("SELECT value FROM keeper_state WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .op(OP)?;
+            let current = match current {
+                None => 0,
+                Some(text) => text.parse::<i64>().map_err(|_| Error::InvalidInput {
+                    what: "keeper counter",
+                    reason: format!("{key} holds {text:?}, not an integer"),
+                })?,
+            };
+            let next = current.saturating_add(delta);
+            sqlx::query(
+                "INSERT INTO keeper_state (key, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(key)
+            .bind(next.to_string())
+            .bind(Ts(now()))
+            .execute(&mut *tx)
+            .await
+            .op(OP)?;
+            tx.commit().await.op(OP)?;
+            Ok(next)
+        })
+    }
+
+    /// Puts invoice `invoice_id` up for manual review with the assessment that asked for it. Once:
+    /// a second call keeps the first.
+    pub async fn insert_manual_review(&self, invoice_id: i64, assessment: &Value) -> Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "INSERT INTO manual_reviews (invoice_id, assessment, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (invoice_id) DO NOTHING",
+        )
+        .bind(invoice_id)
+        .bind(Json(assessment))
+        .bind(Ts(now()))
+        .execute(pool)
+        .await
+        .map(drop))
+        .op("insert manual review")
+    }
+
+    /// Ids of invoices waiting for a manual review, oldest first.
+    pub async fn open_manual_reviews(&self) -> Result<Vec<i64>> {
+        on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT invoice_id FROM manual_reviews WHERE resolved_at IS NULL ORDER BY invoice_id"
+        )
+        .fetch_all(pool)
+        .await)
+        .op("list manual reviews")
+    }
+
+    /// Records a rebalancing decision.
+    pub async fn record_rebalance(&self, decision: &NewRebalance) -> Result<Rebalance> {
+        on_pool!(self, |pool| {
+            sqlx::query_as(
+            "INSERT INTO rebalance_decisions (decided_at, inputs, target, actions, acted, reasons) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        )
+        .bind(Ts(now()))
+        .bind(Json(&decision.inputs))
+        .bind(Json(&decision.target))
+        .bind(Json(&decision.actions))
+        .bind(decision.acted)
+        .bind(Json(&decision.reasons))
+        .fetch_one(pool)
+        .await
+        })
+        .op("record rebalance decision")
+    }
+
+    /// The last `limit` rebalancing decisions, newest first (`acted_only`: only those that moved money).
+    pub async fn rebalances(&self, acted_only: bool, limit: i64) -> Result<Vec<Rebalance>> {
+        on_pool!(self, |pool| sqlx::query_as(
+            "SELECT * FROM rebalance_decisions WHERE ($1 = FALSE OR acted = TRUE) \
+             ORDER BY id DESC LIMIT $2"
+        )
+        .bind(acted_only)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+        .op("list rebalance decisions")
     }
 }
 
