@@ -1,7 +1,8 @@
 //! The chain index: checkpoints, the reorg window, vault events, prices and share prices.
 //!
 //! Everything here belongs to one [`ChainContract`] (a contract on a chain). The indexer writes a
-//! range of confirmed blocks with [`Db::save_block_batch`], which stores the rows and moves the
+//! range of confirmed blocks with [`Db::save_block_batch`] (or [`Db::save_block_batch_with_fees`],
+//! which also stores the gas of the range's transactions), which stores the rows and moves the
 //! checkpoint in one transaction, and undoes a reorg with [`Db::rollback_to`].
 
 use alloy_primitives::{Address, B256, U256};
@@ -96,6 +97,29 @@ pub struct SharePrice {
     pub total_supply: U256,
 }
 
+/// Gas paid by one transaction that carries vault events (for tax reports: gas in the investor's own
+/// transactions is added to the cost basis or taken from the proceeds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxFee {
+    /// The transaction.
+    pub tx_hash: B256,
+    /// Block it was mined in.
+    pub block_number: u64,
+    /// Its sender.
+    pub from: Address,
+    /// Gas used (receipt).
+    pub gas_used: U256,
+    /// Effective gas price, wei per gas (receipt).
+    pub effective_gas_price: U256,
+}
+
+impl TxFee {
+    /// `gas_used × effective_gas_price`, wei (saturating: cannot overflow for real receipts).
+    pub fn fee_wei(&self) -> U256 {
+        self.gas_used.saturating_mul(self.effective_gas_price)
+    }
+}
+
 /// Everything indexed from a range of blocks, stored together with the new checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BlockBatch {
@@ -158,6 +182,14 @@ from_row!(SharePrice, |r| Ok(SharePrice {
     total_supply: r.try_get::<Wei, _>("total_supply")?.0,
 }));
 
+from_row!(TxFee, |r| Ok(TxFee {
+    tx_hash: r.try_get::<Text<B256>, _>("tx_hash")?.0,
+    block_number: r.try_get::<U64, _>("block_number")?.0,
+    from: r.try_get::<Text<Address>, _>("from_address")?.0,
+    gas_used: r.try_get::<Wei, _>("gas_used")?.0,
+    effective_gas_price: r.try_get::<Wei, _>("effective_gas_price")?.0,
+}));
+
 const SELECT_CHECKPOINT: &str =
     "SELECT block_number, block_hash, updated_at FROM chain_checkpoint \
      WHERE chain_id = $1 AND contract = $2";
@@ -201,7 +233,31 @@ impl Db {
     /// crash either all of it is stored or none of it. A duplicate row ([`Error::Conflict`]) or a
     /// checkpoint behind the stored one ([`Error::CheckpointRegression`]) leaves nothing written.
     pub async fn save_block_batch(&self, at: ChainContract, batch: &BlockBatch) -> Result<()> {
+        self.save_block_batch_with_fees(at, batch, &[]).await
+    }
+
+    /// [`Db::save_block_batch`] plus the gas paid by the range's transactions, all in the same
+    /// transaction. A fee stored again for the same transaction (a replay after a reorg) replaces
+    /// the old one. Fees above the checkpoint are refused like any other row.
+    pub async fn save_block_batch_with_fees(
+        &self,
+        at: ChainContract,
+        batch: &BlockBatch,
+        fees: &[TxFee],
+    ) -> Result<()> {
         batch.check()?;
+        if let Some(fee) = fees
+            .iter()
+            .find(|f| f.block_number > batch.checkpoint_block)
+        {
+            return Err(Error::InvalidInput {
+                what: "block batch",
+                reason: format!(
+                    "the fee of tx {:#x} at block {} is above the batch's checkpoint block {}",
+                    fee.tx_hash, fee.block_number, batch.checkpoint_block
+                ),
+            });
+        }
         const OP: &str = "save block batch";
         let chain = U64(at.chain_id);
         let contract = Text(at.contract);
@@ -310,8 +366,43 @@ impl Db {
                     conflict_or(e, OP, "share price at block", || share.block_number.to_string())
                 })?;
             }
+            for fee in fees {
+                sqlx::query(
+                    "INSERT INTO tx_fees (chain_id, contract, tx_hash, block_number, from_address, \
+                     gas_used, effective_gas_price, fee_wei) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (chain_id, contract, tx_hash) DO UPDATE SET \
+                     block_number = excluded.block_number, from_address = excluded.from_address, \
+                     gas_used = excluded.gas_used, effective_gas_price = excluded.effective_gas_price, \
+                     fee_wei = excluded.fee_wei",
+                )
+                .bind(chain)
+                .bind(contract)
+                .bind(Text(fee.tx_hash))
+                .bind(U64(fee.block_number))
+                .bind(Text(fee.from))
+                .bind(Wei(fee.gas_used))
+                .bind(Wei(fee.effective_gas_price))
+                .bind(Wei(fee.fee_wei()))
+                .execute(&mut *tx)
+                .await
+                .op(OP)?;
+            }
             tx.commit().await.op(OP)
         })
+    }
+
+    /// The stored gas fee of transaction `tx_hash`, if the indexer recorded one.
+    pub async fn tx_fee(&self, at: ChainContract, tx_hash: B256) -> Result<Option<TxFee>> {
+        on_pool!(self, |pool| sqlx::query_as(
+            "SELECT tx_hash, block_number, from_address, gas_used, effective_gas_price FROM tx_fees \
+             WHERE chain_id = $1 AND contract = $2 AND tx_hash = $3",
+        )
+        .bind(U64(at.chain_id))
+        .bind(Text(at.contract))
+        .bind(Text(tx_hash))
+        .fetch_optional(pool)
+        .await)
+        .op("read tx fee")
     }
 
     /// Undoes everything above `block_number` (events, block hashes, prices, share prices) and moves
@@ -334,6 +425,7 @@ impl Db {
                 "DELETE FROM block_hashes WHERE chain_id = $1 AND contract = $2 AND block_number > $3",
                 "DELETE FROM eth_usd_prices WHERE chain_id = $1 AND contract = $2 AND block_number > $3",
                 "DELETE FROM share_price_history WHERE chain_id = $1 AND contract = $2 AND block_number > $3",
+                "DELETE FROM tx_fees WHERE chain_id = $1 AND contract = $2 AND block_number > $3",
             ] {
                 sqlx::query(delete)
                     .bind(chain)

@@ -71,7 +71,7 @@ pub use access::{Idempotent, Session, StoredResponse};
 pub use businesses::{ApiKey, Business};
 pub use error::{Error, Result};
 pub use index::{
-    BlockBatch, BlockRecord, ChainContract, Checkpoint, EthUsdPrice, SharePrice, VaultEvent,
+    BlockBatch, BlockRecord, ChainContract, Checkpoint, EthUsdPrice, SharePrice, TxFee, VaultEvent,
 };
 pub use invoices::{Invoice, InvoiceStatus, NewScore, Score, UnknownStatus};
 pub use outbox::{OutboxEntry, OutboxStatus};

@@ -14,8 +14,11 @@
 //!    ABI (every field as JSON, uint256 as a decimal string); at each block with a log, the
 //!    ETH/USD feed's `latestRoundData` and the vault's `totalAssets`/`totalSupply`, read *at that
 //!    block*.
-//! 4. Everything in ONE [`Db::save_block_batch`]: rows and checkpoint move together, so a crash
-//!    anywhere leaves no duplicate and no gap.
+//! 4. For each transaction with an investor event (deposit, withdrawal, share transfer, queue
+//!    request, claim, cancel), its receipt: sender and gas used × effective gas price (the tax
+//!    reports count the gas of the investor's own transactions).
+//! 5. Everything in ONE [`Db::save_block_batch_with_fees`]: rows and checkpoint move together, so a
+//!    crash anywhere leaves no duplicate and no gap.
 //!
 //! Before each pass the checkpoint's hash is compared with the chain's. A mismatch is a reorg: the
 //! newest stored block that still matches is the fork point, [`Db::rollback_to`] undoes everything
@@ -36,7 +39,7 @@ use alloy::rpc::types::{Filter, Header, Log};
 use alloy::transports::TransportError;
 use pipeit_chain::bindings::{DevPriceFeed, FactoringVault};
 use pipeit_chain::Manifest;
-use pipeit_db::{BlockBatch, BlockRecord, ChainContract, Db, EthUsdPrice, SharePrice};
+use pipeit_db::{BlockBatch, BlockRecord, ChainContract, Db, EthUsdPrice, SharePrice, TxFee};
 use rust_decimal::Decimal;
 
 pub use decode::{decode_log, DecodedLog};
@@ -100,10 +103,23 @@ pub enum Error {
         /// The transport error.
         source: TransportError,
     },
+    /// The node has no receipt for a transaction whose log it returned.
+    #[error("the node has no receipt for transaction {0:#x}: is it still syncing?")]
+    MissingReceipt(B256),
     /// The node does not have a block it should have.
     #[error("the node has no block {0}: is it still syncing?")]
     MissingBlock(u64),
 }
+
+/// Events an investor's own transaction emits: their transactions' gas is recorded.
+const INVESTOR_EVENTS: [&str; 6] = [
+    "Deposit",
+    "Withdraw",
+    "Transfer",
+    "RedeemRequested",
+    "RedeemClaimed",
+    "RedeemCancelled",
+];
 
 /// Result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -419,8 +435,11 @@ impl Indexer {
                 batch.share_prices.push(share);
             }
         }
+        let fees = self.tx_fees(&batch).await?;
         let events = batch.events.len() as u64;
-        self.db.save_block_batch(self.at, &batch).await?;
+        self.db
+            .save_block_batch_with_fees(self.at, &batch, &fees)
+            .await?;
         Ok(RangeOutcome::Stored { events, to })
     }
 
@@ -448,6 +467,47 @@ impl Indexer {
             }
         }
         Ok(out)
+    }
+
+    /// Sender and gas of each transaction in `batch` that carries an investor event.
+    async fn tx_fees(&self, batch: &BlockBatch) -> Result<Vec<TxFee>> {
+        let hashes: BTreeSet<B256> = batch
+            .events
+            .iter()
+            .filter(|e| INVESTOR_EVENTS.contains(&e.name.as_str()))
+            .map(|e| e.tx_hash)
+            .collect();
+        let hashes: Vec<B256> = hashes.into_iter().collect();
+        let mut fees = Vec::with_capacity(hashes.len());
+        for chunk in hashes.chunks(16) {
+            let mut set = tokio::task::JoinSet::new();
+            for &hash in chunk {
+                let provider = self.provider.clone();
+                set.spawn(async move { (hash, provider.get_transaction_receipt(hash).await) });
+            }
+            while let Some(joined) = set.join_next().await {
+                let Ok((hash, result)) = joined else {
+                    continue; // a panicked fetch: the count check below reports it
+                };
+                let what = || format!("eth_getTransactionReceipt({hash:#x})");
+                let receipt = result.map_err(rpc(what()))?;
+                // A log's transaction always has a receipt; none means the node moved under us.
+                let receipt = receipt.ok_or_else(|| Error::MissingReceipt(hash))?;
+                fees.push(TxFee {
+                    tx_hash: hash,
+                    block_number: receipt.block_number.unwrap_or_default(),
+                    from: receipt.from,
+                    gas_used: U256::from(receipt.gas_used),
+                    effective_gas_price: U256::from(receipt.effective_gas_price),
+                });
+            }
+        }
+        fees.sort_by_key(|f| f.tx_hash);
+        let got: BTreeSet<B256> = fees.iter().map(|f| f.tx_hash).collect();
+        if let Some(missing) = hashes.iter().find(|h| !got.contains(*h)) {
+            return Err(Error::MissingReceipt(*missing));
+        }
+        Ok(fees)
     }
 
     /// The ETH/USD feed's latest round at block `n`; `None` (and a warning) if the call reverts.
