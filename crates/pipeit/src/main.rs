@@ -1,6 +1,7 @@
 //! The `pipeit` command line: results on stdout, logs (tracing) on stderr.
 
 mod config;
+mod tax;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,8 @@ enum Command {
     },
     /// Print the resolved configuration (the database URL without its password).
     Config,
+    /// CSV tax reports from the index: investor (koinly, 8949, ledger), business, vault.
+    Tax(tax::TaxArgs),
 }
 
 #[tokio::main]
@@ -74,6 +77,7 @@ async fn run(cli: Cli) -> eyre::Result<()> {
             Ok(())
         }
         Command::Index { once, max_range } => index(&config, once, max_range).await,
+        Command::Tax(args) => tax::run(args, &config).await,
     }
 }
 
