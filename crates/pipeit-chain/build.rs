@@ -15,6 +15,11 @@ const ARTIFACTS: &[&str] = &[
     "out/DevStablecoin.sol/DevStablecoin.json",
     "out/DevYieldVault.sol/DevYieldVault.json",
     "out/IWETH9.sol/IWETH9.json",
+    // Compiled into `pipeit deploy` (src/deploy/artifacts.rs).
+    "out/InvoiceLogic.sol/InvoiceLogic.json",
+    "out/QueueLogic.sol/QueueLogic.json",
+    "out/StrategyLogic.sol/StrategyLogic.json",
+    "out/ParamsLib.sol/ParamsLib.json",
 ];
 
 fn main() {

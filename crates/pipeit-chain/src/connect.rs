@@ -67,6 +67,31 @@ pub async fn connect(rpc_url: &str, manifest: &Manifest) -> Result<DynProvider> 
     Ok(provider)
 }
 
+/// A read-only provider for `rpc_url` on whatever chain it is, once the node answers (retried with
+/// [`Backoff::default`]); the chain id with it, for the caller to check (`pipeit deploy` against its
+/// preset).
+pub async fn connect_any(rpc_url: &str) -> Result<(DynProvider, u64)> {
+    let url = parse(rpc_url)?;
+    let provider = ProviderBuilder::new().connect_http(url).erased();
+    let chain_id = Backoff::default()
+        .retry(|| provider.get_chain_id())
+        .await
+        .map_err(|(attempts, error)| Error::RpcUnreachable {
+            url: redact_url(rpc_url),
+            attempts,
+            reason: error.to_string(),
+        })?;
+    Ok((provider, chain_id))
+}
+
+/// The chain id of the node at `rpc_url` if it answers right now (one try, no backoff): to check
+/// that a port is free, or that a node just started is up.
+pub async fn connect_any_once(rpc_url: &str) -> Option<u64> {
+    let url = parse(rpc_url).ok()?;
+    let provider = ProviderBuilder::new().connect_http(url);
+    provider.get_chain_id().await.ok()
+}
+
 /// Like [`connect`], with `wallet`'s signers filling and signing transactions (nonce, gas, chain
 /// id filled in). A transaction is sent from its `from` address, or the wallet's default signer.
 pub async fn connect_with_wallet(

@@ -9,15 +9,19 @@
 //!   on a clean build).
 //! - [`Manifest`]: the deployment manifest (`contracts/script/DeployDevnet.s.sol` writes it), the
 //!   single source of addresses and roles for every other command.
+//! - [`deploy`]: `pipeit deploy`, the production system from a network preset (`deploy/presets`).
 //! - [`connect`]: a provider for an RPC URL, after checking that the node is on the manifest's
 //!   chain; an unreachable node is retried with exponential backoff first.
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod bindings;
 mod connect;
+pub mod deploy;
 mod error;
 mod manifest;
 
-pub use connect::{connect, connect_with_wallet, redact_url, Backoff};
+pub use connect::{
+    connect, connect_any, connect_any_once, connect_with_wallet, redact_url, Backoff,
+};
 pub use error::{Error, Result};
 pub use manifest::{Contracts, Manifest, Roles, Settings};

@@ -1,6 +1,8 @@
 //! The `pipeit` command line: results on stdout, logs (tracing) on stderr.
 
 mod config;
+mod deploy;
+mod dev;
 mod tax;
 
 use std::process::ExitCode;
@@ -36,6 +38,10 @@ enum Command {
     },
     /// Print the resolved configuration (the database URL without its password).
     Config,
+    /// Deploy the production system to a network from its preset (key from PIPEIT_DEPLOYER_KEY or --keystore).
+    Deploy(deploy::DeployArgs),
+    /// A local Base on Anvil with everything deployed and the services running, until Ctrl-C (scripts/dev runs it).
+    Dev(dev::DevArgs),
     /// CSV tax reports from the index: investor (koinly, 8949, ledger), business, vault.
     Tax(tax::TaxArgs),
 }
@@ -49,6 +55,11 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info".into()),
         )
         .init();
+    let argv: Vec<String> = std::env::args().collect();
+    if let Err(report) = deploy::refuse_secrets_in_argv(&argv) {
+        eprintln!("error: {report:#}");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -77,6 +88,10 @@ async fn run(cli: Cli) -> eyre::Result<()> {
             Ok(())
         }
         Command::Index { once, max_range } => index(&config, once, max_range).await,
+        Command::Dev(args) => dev::run(args, &config, cli.global.rpc_url.is_some()).await,
+        Command::Deploy(args) => {
+            deploy::run(args, &config.rpc_url, cli.global.manifest.clone()).await
+        }
         Command::Tax(args) => tax::run(args, &config).await,
     }
 }
