@@ -70,7 +70,7 @@ const BLOCK_JOINS: &str = "LEFT JOIN share_price_history s ON s.chain_id = e.cha
 /// Every event that can concern `$3` up to unix time `$4` (exclusive), in chain order: the
 /// wallet's own deposits, withdrawals and queue requests, transfers from or to it, and the fills
 /// and claims of its queue requests.
-pub(crate) fn investor_sql(db: &Db) -> String {
+pub fn investor_sql(db: &Db) -> String {
     let d = Dialect::of(db);
     let (from, to, request) = (
         d.json("e", "from"),
