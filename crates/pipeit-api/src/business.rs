@@ -2,7 +2,7 @@
 
 use alloy::primitives::{keccak256, Address, Bytes, U256};
 use alloy::sol_types::SolCall;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,7 +15,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{signed_by, BusinessAuth};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, InvoiceId};
 use crate::invoices::{withdrawable, InvoiceRequest, InvoiceView};
 use crate::state::AppState;
 use crate::tx::UnsignedTx;
@@ -258,7 +258,7 @@ async fn own_invoice(
 async fn get_invoice(
     State(state): State<AppState>,
     auth: BusinessAuth,
-    Path(id): Path<i64>,
+    InvoiceId(id): InvoiceId,
 ) -> ApiResult<Json<InvoiceView>> {
     let invoice = own_invoice(&state, auth, id).await?;
     let scores = state.db().scores(id).await?;
@@ -277,7 +277,7 @@ async fn get_invoice(
 async fn withdraw_invoice(
     State(state): State<AppState>,
     auth: BusinessAuth,
-    Path(id): Path<i64>,
+    InvoiceId(id): InvoiceId,
 ) -> ApiResult<Json<InvoiceView>> {
     let invoice = own_invoice(&state, auth, id).await?;
     if !withdrawable(invoice.status) {
@@ -328,7 +328,7 @@ pub struct RepaymentView {
 async fn repayment(
     State(state): State<AppState>,
     auth: BusinessAuth,
-    Path(id): Path<i64>,
+    InvoiceId(id): InvoiceId,
 ) -> ApiResult<Json<RepaymentView>> {
     let invoice = own_invoice(&state, auth, id).await?;
     if !matches!(

@@ -84,6 +84,21 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// An invoice id in the path (`/v1/invoices/{id}`), refused with a problem naming `id`.
+#[derive(Debug, Clone, Copy)]
+pub struct InvoiceId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for InvoiceId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map(|p| InvoiceId(p.0))
+            .map_err(|_| ApiError::malformed("id", "an invoice id is a whole number"))
+    }
+}
+
 /// Query parameters, with errors naming the parameter.
 #[derive(Debug, Clone)]
 pub struct ApiQuery<T>(pub T);

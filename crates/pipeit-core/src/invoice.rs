@@ -39,7 +39,7 @@ pub enum InvoiceError {
         max: usize,
     },
     /// Contains a control character (newline, tab, ...) inside the text.
-    #[error("{field}: must not contain control characters")]
+    #[error("{field}: must not contain control characters or invisible formatting (bidi overrides, zero-width)")]
     ControlCharacter {
         /// The field.
         field: &'static str,
@@ -261,10 +261,18 @@ fn check_text<'a>(
     if len > max {
         return Err(InvoiceError::TooLong { field, len, max });
     }
-    if trimmed.chars().any(char::is_control) {
+    if trimmed.chars().any(is_hidden) {
         return Err(InvoiceError::ControlCharacter { field });
     }
     Ok(trimmed)
+}
+
+/// Control characters, and the invisible formatting characters that make text read differently
+/// from what it is (bidi overrides like U+202E, zero-width spaces and joiners, the BOM): an invoice
+/// number that displays as `INV-1` must be `INV-1`.
+fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// An identifier is text whose normalised form has a letter or digit and no control character.
@@ -277,7 +285,7 @@ fn check_identifier(
     let trimmed = value.trim();
     check_text(field, &trimmed.replace(char::is_whitespace, " "), max)?;
     let normalized = normalize(value);
-    if normalized.chars().any(char::is_control) {
+    if normalized.chars().any(is_hidden) {
         return Err(InvoiceError::ControlCharacter { field });
     }
     if !normalized.chars().any(char::is_alphanumeric) {
