@@ -275,3 +275,16 @@ impl Db {
         Ok(counts)
     }
 }
+
+impl Db {
+    /// The API keys of `business_id`, oldest first.
+    pub async fn api_keys_of(&self, business_id: i64) -> Result<Vec<crate::ApiKey>> {
+        on_pool!(self, |pool| sqlx::query_as(
+            "SELECT * FROM api_keys WHERE business_id = $1 ORDER BY id"
+        )
+        .bind(business_id)
+        .fetch_all(pool)
+        .await)
+        .op("list API keys")
+    }
+}

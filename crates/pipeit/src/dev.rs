@@ -41,6 +41,9 @@ pub struct DevArgs {
     /// Deploy or resume, index once, print the summary, stop: for smoke tests.
     #[arg(long)]
     pub check: bool,
+    /// The HTTP service's settings.
+    #[command(flatten)]
+    pub serve: crate::serve::ServeArgs,
 }
 
 /// Base's chain id, which the devnet mirrors.
@@ -215,6 +218,15 @@ async fn run_on_node(
     //     services.spawn("api", pipeit_api::serve(<its config from ctx>, services.shutdown().wait()));
     // - keeper (`pipeit keeper run`, crate pipeit_keeper):
     //     services.spawn("keeper", pipeit_keeper::run(<its config from ctx>, services.shutdown().wait()));
+    let api_chain = pipeit_api::Chain {
+        provider: ctx.provider.clone(),
+        manifest: ctx.manifest.clone(),
+    };
+    let (serve_args, api_db) = (args.serve.clone(), ctx.database_url.clone());
+    let api_stop = services.shutdown();
+    services.spawn("api", async move {
+        crate::serve::serve_with(&serve_args, &api_db, api_chain, api_stop.wait()).await
+    });
     services.spawn(
         "indexer",
         indexer_service(ctx.clone(), indexer_config(config), services.shutdown()),

@@ -1,8 +1,10 @@
 //! The `pipeit` command line: results on stdout, logs (tracing) on stderr.
 
+mod business;
 mod config;
 mod deploy;
 mod dev;
+mod serve;
 mod tax;
 
 use std::process::ExitCode;
@@ -44,6 +46,10 @@ enum Command {
     Dev(dev::DevArgs),
     /// CSV tax reports from the index: investor (koinly, 8949, ledger), business, vault.
     Tax(tax::TaxArgs),
+    /// The HTTP service for businesses and investors, until Ctrl-C / SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Businesses and their API keys: add, new-key, list, revoke-key.
+    Business(business::BusinessArgs),
 }
 
 #[tokio::main]
@@ -93,6 +99,8 @@ async fn run(cli: Cli) -> eyre::Result<()> {
             deploy::run(args, &config.rpc_url, cli.global.manifest.clone()).await
         }
         Command::Tax(args) => tax::run(args, &config).await,
+        Command::Serve(args) => serve::run(&args, &config, shutdown_signal()).await,
+        Command::Business(args) => business::run(args, &config).await,
     }
 }
 
