@@ -12,7 +12,8 @@
 //! - [`invoice`]: the invoice record, its validation and its canonical on-chain id.
 //! - [`scoring`], [`pricing`], [`signal`]: the keeper's and the API's decisions: eligibility, score,
 //!   probability of default, advance rate, fee and the quote ([`pricing::quote`]); [`signal_model`]:
-//!   the on-box market signal from recorded ETH/USD prices, and its backtest.
+//!   the on-box market signal from recorded ETH/USD prices, and its backtest; [`rebalance`]: the
+//!   plan for idle capital between the reserve, the yield strategy and the USD hedge.
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod country;
@@ -22,6 +23,7 @@ pub mod fiat;
 pub mod invoice;
 pub mod math;
 pub mod pricing;
+pub mod rebalance;
 pub mod scoring;
 pub mod shares;
 pub mod signal;

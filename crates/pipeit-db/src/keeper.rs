@@ -529,6 +529,36 @@ impl Db {
     }
 }
 
+/// A PostgreSQL session-level advisory lock, held as long as this value (and its connection) lives;
+/// released by the server when the connection closes, so a killed keeper never leaves it behind.
+#[derive(Debug)]
+pub struct AdvisoryLock {
+    _conn: sqlx::PgConnection,
+}
+
+impl Db {
+    /// Takes the advisory lock `key` if no other session holds it (`None` if one does). PostgreSQL
+    /// only: on SQLite, use a lock file next to the database.
+    pub async fn try_advisory_lock(&self, key: i64) -> Result<Option<AdvisoryLock>> {
+        const OP: &str = "take advisory lock";
+        match self {
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await.op(OP)?.detach();
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(key)
+                    .fetch_one(&mut conn)
+                    .await
+                    .op(OP)?;
+                Ok(got.then_some(AdvisoryLock { _conn: conn }))
+            }
+            Db::Sqlite(_) => Err(Error::InvalidInput {
+                what: "advisory lock",
+                reason: "advisory locks are PostgreSQL's; with SQLite use a lock file".to_owned(),
+            }),
+        }
+    }
+}
+
 /// The six reads of [`Db::scoring_context`].
 struct ContextRows {
     b_out: Vec<Text<Outcome>>,

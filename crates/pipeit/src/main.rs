@@ -4,6 +4,7 @@ mod business;
 mod config;
 mod deploy;
 mod dev;
+mod keeper;
 mod serve;
 mod tax;
 
@@ -46,10 +47,14 @@ enum Command {
     Dev(dev::DevArgs),
     /// CSV tax reports from the index: investor (koinly, 8949, ledger), business, vault.
     Tax(tax::TaxArgs),
+    /// The keeper: `run` (daemon) or `tick` (one pass; key from PIPEIT_KEEPER_KEY or --keystore).
+    Keeper(keeper::KeeperArgs),
     /// The HTTP service for businesses and investors, until Ctrl-C / SIGTERM.
     Serve(serve::ServeArgs),
     /// Businesses and their API keys: add, new-key, list, revoke-key.
     Business(business::BusinessArgs),
+    /// Market signals: `backtest` the on-box model over the recorded ETH/USD prices.
+    Signals(keeper::SignalsArgs),
 }
 
 #[tokio::main]
@@ -101,6 +106,8 @@ async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Tax(args) => tax::run(args, &config).await,
         Command::Serve(args) => serve::run(&args, &config, shutdown_signal()).await,
         Command::Business(args) => business::run(args, &config).await,
+        Command::Keeper(args) => keeper::run(args, &config).await,
+        Command::Signals(args) => keeper::signals(args, &config).await,
     }
 }
 
