@@ -75,7 +75,8 @@ VAULT=$(field vault)
 [ "$(uint "$VAULT" 'totalAssets()(uint256)')" = 0 ] || fail "totalAssets() not 0 before any deposit"
 INVESTOR_KEY=$(cast wallet private-key "$MNEMONIC" 3)
 INVESTOR=$(cast wallet address "$INVESTOR_KEY")
-indexed_before=$(grep -c "indexed" "$PIPEIT_DATA_DIR/indexer.log" 2>/dev/null || true)
+# The indexer runs inside `pipeit dev`: its log lines ("indexed") go to dev.out.
+indexed_before=$(grep -c "indexed" "$TMP/dev.out" 2>/dev/null || true)
 cast send --rpc-url "$RPC" --private-key "$INVESTOR_KEY" "$VAULT" 'depositETH(address)' "$INVESTOR" \
   --value "$DEPOSIT" >/dev/null
 [ "$(uint "$VAULT" 'totalAssets()(uint256)')" = "$DEPOSIT" ] || fail "totalAssets() is not the deposit"
@@ -83,12 +84,12 @@ SHARES=$(uint "$VAULT" 'balanceOf(address)(uint256)' "$INVESTOR")
 [ "$SHARES" != 0 ] || fail "investor got no shares"
 # The indexer scripts/dev started picks the deposit up once it has 2 confirmations.
 cast rpc --rpc-url "$RPC" anvil_mine 3 >/dev/null
-indexed_now() { grep -c "indexed" "$PIPEIT_DATA_DIR/indexer.log" 2>/dev/null || true; }
+indexed_now() { grep -c "indexed" "$TMP/dev.out" 2>/dev/null || true; }
 for _ in $(seq 60); do
   [ "$(indexed_now)" -gt "${indexed_before:-0}" ] && break
   sleep 0.5
 done
-[ "$(indexed_now)" -gt "${indexed_before:-0}" ] || { cat "$PIPEIT_DATA_DIR/indexer.log" >&2; fail "the indexer did not pick up the deposit"; }
+[ "$(indexed_now)" -gt "${indexed_before:-0}" ] || { cat "$TMP/dev.out" >&2; fail "the indexer did not pick up the deposit"; }
 stop_dev
 ok "asset() = WETH, depositETH 1.5 ETH -> totalAssets() = $DEPOSIT, indexed, SIGTERM stopped it cleanly"
 

@@ -204,8 +204,12 @@ async fn run_on_node(
         );
         let report = indexer.sync_once().await.wrap_err("index pass failed")?;
         println!(
-            "indexed to block {:?} (safe head {}): {} events",
-            report.checkpoint, report.safe_head, report.events
+            "indexed to block {} (safe head {}): {} events",
+            report
+                .checkpoint
+                .map_or_else(|| "-".to_owned(), |b| b.to_string()),
+            report.safe_head,
+            report.events
         );
         eprintln!("dev: --check: done");
         return Ok(());
