@@ -251,6 +251,10 @@ async fn dry_run_then_deploy_from_a_local_preset_then_nothing_to_do() {
             "dry run lacks {needle:?}:\n{stdout}"
         );
     }
+    assert!(
+        !stdout.contains("CreateCollision") && stdout.matches("not estimated").count() == 3,
+        "every creation is estimated, only the 3 calls on the vault are not:\n{stdout}"
+    );
     let vault_line = stdout
         .lines()
         .find(|l| l.contains(" FactoringVault "))
@@ -276,10 +280,29 @@ async fn dry_run_then_deploy_from_a_local_preset_then_nothing_to_do() {
     );
     assert!(!manifest_path.exists() && !journal_path(&manifest_path).exists());
 
+    // A dry run needs no key when told the deployer's address; a real run does.
+    let deployer_text = deployer.to_string();
+    let mut keyless = dry_args.clone();
+    keyless.extend(["--deployer", deployer_text.as_str()]);
+    let out = deploy(&stack, &keyless, &[]);
+    let (dry_keyless, stderr) = text(&out);
+    assert!(out.status.success(), "{dry_keyless}\n{stderr}");
+    assert!(
+        dry_keyless.contains(&format!("deployer {deployer}")),
+        "{dry_keyless}"
+    );
+    let mut not_dry = args.to_vec();
+    not_dry.extend(["--deployer", deployer_text.as_str()]);
+    assert!(
+        !deploy(&stack, &not_dry, &[]).status.success(),
+        "--deployer requires --dry-run"
+    );
+
     // The deployment.
     let out = deploy(&stack, &args, &[("PIPEIT_DEPLOYER_KEY", &key)]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
+    eprintln!("{stdout}");
     assert!(
         !stdout.contains(&key[2..]) && !stderr.contains(&key[2..]),
         "the key is never printed"

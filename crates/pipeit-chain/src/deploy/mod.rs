@@ -686,44 +686,50 @@ fn build_plan(
 }
 
 /// Gas of each step as the node estimates it now: `Ok(gas)`, or why not. The calls on the vault
-/// are not estimated (they need the vault's state). Creations are estimated with the code of the
-/// steps before them (libraries, the oracle guard) placed at their planned addresses by a state
-/// override, since in a dry run they are not deployed yet.
+/// are not estimated (they need the vault's state). Creations are estimated with the libraries
+/// planned before them placed at their addresses by a state override (in a dry run they are not
+/// deployed yet; the vault's constructor calls ParamsLib); no other constructor calls a contract
+/// of the plan.
 pub async fn estimate(provider: &DynProvider, plan: &Plan) -> Vec<Result<u64, String>> {
-    let mut overrides = StateOverride::default();
-    for lib in LIBRARIES {
-        if let Some(code) = artifacts::artifact(lib)
-            .and_then(|a| a.deployed_bytecode.link(lib, &BTreeMap::new()).ok())
-        {
-            overrides.insert(
-                plan.address_of(lib),
-                AccountOverride {
-                    code: Some(code),
-                    ..Default::default()
-                },
-            );
-        }
-    }
     let mut out = Vec::new();
     for step in &plan.steps {
         if step.to.is_some() {
             out.push(Err("needs the vault deployed".to_owned()));
             continue;
         }
-        let tx = TransactionRequest::default()
-            .with_from(plan.deployer)
-            .with_deploy_code(step.input.clone());
-        // The deployer at the step's own nonce, so it creates at the planned address (not on top
-        // of a library placed there by the override).
-        let mut step_overrides = overrides.clone();
-        step_overrides.insert(
+        // The libraries planned before this step, at their addresses; the deployer at the step's
+        // own nonce, so it creates at the planned address.
+        let mut overrides = StateOverride::default();
+        for lib in LIBRARIES {
+            let Some(lib_step) = plan.steps.iter().find(|s| s.name == lib) else {
+                continue;
+            };
+            if lib_step.nonce >= step.nonce {
+                continue;
+            }
+            if let Some(code) = artifacts::artifact(lib)
+                .and_then(|a| a.deployed_bytecode.link(lib, &BTreeMap::new()).ok())
+            {
+                overrides.insert(
+                    plan.address_of(lib),
+                    AccountOverride {
+                        code: Some(code),
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+        overrides.insert(
             plan.deployer,
             AccountOverride {
                 nonce: Some(step.nonce),
                 ..Default::default()
             },
         );
-        let estimate = provider.estimate_gas(tx).overrides(step_overrides).await;
+        let tx = TransactionRequest::default()
+            .with_from(plan.deployer)
+            .with_deploy_code(step.input.clone());
+        let estimate = provider.estimate_gas(tx).overrides(overrides).await;
         out.push(estimate.map_err(|e| e.to_string()));
     }
     out
