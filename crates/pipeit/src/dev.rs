@@ -53,6 +53,9 @@ const CHAIN_ID: u64 = 8453;
 #[derive(Debug, Clone)]
 #[allow(dead_code)] // `rpc_url`, `manifest_path`, `data_dir`: for the API and keeper services (see SERVICES)
 pub struct DevContext {
+    /// The global configuration pointed at this devnet (RPC URL, manifest, database, data dir), for
+    /// services that take a `&Config` like `pipeit serve` and `pipeit keeper run`.
+    pub config: Config,
     /// The node.
     pub rpc_url: String,
     /// A provider for it (Anvil's dev accounts are unlocked: send with `.from(address)`).
@@ -103,6 +106,17 @@ impl Services {
     {
         tracing::info!(service = name, "starting");
         self.tasks.spawn(async move { (name, service.await) });
+    }
+
+    /// Runs the service `make(config, shutdown)` returns: `config` is the devnet's [`Config`], the
+    /// service must return once `shutdown.wait()` resolves.
+    fn spawn_with<F, Fut>(&mut self, name: &'static str, ctx: &DevContext, make: F)
+    where
+        F: FnOnce(Config, Shutdown) -> Fut,
+        Fut: Future<Output = eyre::Result<()>> + Send + 'static,
+    {
+        let service = make(ctx.config.clone(), self.shutdown());
+        self.spawn(name, service);
     }
 
     /// Signals every service and waits for them (at most `grace` in all).
@@ -187,6 +201,13 @@ async fn run_on_node(
     .await?;
 
     let ctx = DevContext {
+        config: Config {
+            data_dir: data_dir.to_owned(),
+            rpc_url: rpc_url.to_owned(),
+            database_url: config.database_url.clone(),
+            manifest: manifest_path.to_owned(),
+            ..config.clone()
+        },
         rpc_url: rpc_url.to_owned(),
         provider,
         manifest,
@@ -217,24 +238,18 @@ async fn run_on_node(
 
     let mut services = Services::new();
     // ---------------------------------------------------------------- SERVICES
-    // One line per service: `services.spawn(name, future)`, the future runs until `shutdown` resolves.
-    // - HTTP API (`pipeit serve`, crate pipeit_api):
-    //     services.spawn("api", pipeit_api::serve(<its config from ctx>, services.shutdown().wait()));
-    // - keeper (`pipeit keeper run`, crate pipeit_keeper):
-    //     services.spawn("keeper", pipeit_keeper::run(<its config from ctx>, services.shutdown().wait()));
-    let api_chain = pipeit_api::Chain {
-        provider: ctx.provider.clone(),
-        manifest: ctx.manifest.clone(),
-    };
-    let (serve_args, api_db) = (args.serve.clone(), ctx.database_url.clone());
-    let api_stop = services.shutdown();
-    services.spawn("api", async move {
-        crate::serve::serve_with(&serve_args, &api_db, api_chain, api_stop.wait()).await
+    // One line per service: `spawn_with(name, &ctx, |config, stop| future)`; `config` is the global
+    // Config pointed at this devnet, the future must return once `stop.wait()` resolves.
+    // - HTTP API (`pipeit serve`): add `#[command(flatten)] pub serve: crate::serve::ServeArgs` to
+    //   DevArgs (its --listen etc.), then (checked: /healthz answers, SIGTERM stops it with the rest)
+    //     let serve = args.serve.clone();
+    //     services.spawn_with("api", &ctx, |config, stop| async move { crate::serve::run(&serve, &config, stop.wait()).await });
+    // - keeper (`pipeit keeper run`): flatten its args the same way, then
+    //     services.spawn_with("keeper", &ctx, |config, stop| async move { pipeit_keeper::run(crate::keeper::keeper_config(&keeper, &config)?, stop.wait()).await.map_err(Into::into) });
+    let indexer = indexer_config(config);
+    services.spawn_with("indexer", &ctx, |_, stop| {
+        indexer_service(ctx.clone(), indexer, stop)
     });
-    services.spawn(
-        "indexer",
-        indexer_service(ctx.clone(), indexer_config(config), services.shutdown()),
-    );
     // ---------------------------------------------------------------- end of SERVICES
     eprintln!(
         "dev: running (database {}); Ctrl-C stops the services and Anvil, which saves the chain (the next run resumes)",
