@@ -640,3 +640,74 @@ async fn bad_inputs_are_refused_with_the_fix() {
         0
     );
 }
+
+/// The journal's next transaction was dropped and the deployer then spent that nonce on something
+/// else: the planned addresses no longer hold, so the resumed run refuses (naming the journal)
+/// instead of deploying at other addresses.
+#[tokio::test]
+async fn a_plan_whose_nonce_was_taken_is_refused() {
+    let stack = TestStack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let preset = write_preset(&stack, dir.path(), 8453, |t| t);
+    let manifest_path = dir.path().join("manifest.json");
+    let journal = journal_path(&manifest_path);
+    let deployer = account(&stack, DEPLOYER_INDEX);
+    let key = key_hex(&stack, DEPLOYER_INDEX);
+    let args = [
+        "--network",
+        preset.to_str().unwrap(),
+        "--manifest",
+        manifest_path.to_str().unwrap(),
+    ];
+    let envs = [("PIPEIT_DEPLOYER_KEY", key.as_str())];
+
+    set_automine(&stack, false).await;
+    let mut child = deploy_cmd(&stack, &args, &envs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_journaled(&stack, &journal, 1, deployer).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _: serde_json::Value = stack
+        .provider
+        .raw_request("anvil_dropAllTransactions".into(), ())
+        .await
+        .unwrap();
+    set_automine(&stack, true).await;
+    // The deployer sends something else with the nonce the plan had for InvoiceLogic.
+    let tx = alloy::rpc::types::TransactionRequest::default()
+        .from(deployer)
+        .to(account(&stack, 9))
+        .value(U256::from(1u64));
+    let receipt = stack
+        .provider
+        .send_transaction(tx)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status());
+
+    let out = deploy(&stack, &args, &envs);
+    assert_fails_with(
+        &out,
+        &[
+            "step InvoiceLogic was to be sent with nonce 0",
+            "used that nonce for another transaction",
+            "deploy afresh",
+        ],
+    );
+    assert!(!manifest_path.exists());
+    // Nothing more was sent.
+    assert_eq!(
+        stack
+            .provider
+            .get_transaction_count(deployer)
+            .await
+            .unwrap(),
+        1
+    );
+}
