@@ -252,6 +252,20 @@ fn locate(network: &str) -> Result<PathBuf, PresetError> {
     })
 }
 
+/// An address; a mixed-case one must carry a valid EIP-55 checksum (a copied address with a
+/// typo in it is refused rather than deployed against).
+fn parse_address(text: &str) -> Result<Address, String> {
+    let hex = text.strip_prefix("0x").unwrap_or(text);
+    let mixed =
+        hex.chars().any(|c| c.is_ascii_uppercase()) && hex.chars().any(|c| c.is_ascii_lowercase());
+    if mixed {
+        Address::parse_checksummed(text, None)
+            .map_err(|e| format!("{e}; a typo? copy it again from its source"))
+    } else {
+        text.parse::<Address>().map_err(|e| e.to_string())
+    }
+}
+
 impl PresetFile {
     /// Checks every field; all problems at once.
     pub fn resolve(self, path: &Path, roles: &RoleOverrides) -> Result<Preset, PresetError> {
@@ -265,7 +279,7 @@ impl PresetFile {
                 problems.push(format!("{field} is required: {how}"));
                 return Address::ZERO;
             }
-            match value.trim().parse::<Address>() {
+            match parse_address(value.trim()) {
                 Ok(a) if a == Address::ZERO => {
                     problems.push(format!("{field} is the zero address: {how}"));
                     a
@@ -468,6 +482,17 @@ mod tests {
         );
         assert!(
             msg.contains("roles.keeper = \"0x1234\" is not an address"),
+            "{msg}"
+        );
+        // One character of a checksummed address changed: refused.
+        let mut file: PresetFile = toml::from_str(&text).unwrap();
+        file.contracts.weth = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02914".into();
+        let msg = file
+            .resolve(&path, &RoleOverrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("contracts.weth") && msg.contains("a typo?"),
             "{msg}"
         );
     }
