@@ -17,6 +17,7 @@ pub mod invoices;
 pub mod metrics;
 pub mod ops;
 pub mod state;
+pub mod tax;
 pub mod tx;
 pub mod vault;
 
@@ -76,6 +77,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(business::routes())
         .merge(investor::routes())
         .merge(vault::routes())
+        .merge(tax::routes())
         .merge(ops::routes())
 }
 

@@ -1086,6 +1086,59 @@ async fn investor_signs_in_and_sees_position(stack: &TestStack) {
         .collect();
     assert_eq!(kinds, ["Deposit", "RedeemRequested"], "{}", history.body);
     assert!(history.body[0]["eth_usd"].is_string());
+
+    // Tax reports through the same writers as `pipeit tax`, streamed as CSV.
+    let year = Utc::now().format("%Y").to_string();
+    let csv = api
+        .get(
+            &format!("/v1/investor/tax?year={year}&format=koinly"),
+            &token,
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert!(
+        csv.content_type.starts_with("text/csv"),
+        "{}",
+        csv.content_type
+    );
+    let text = csv.body.as_str().unwrap();
+    assert!(text.starts_with("Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,Net Worth Amount,Net Worth Currency,Label,Description,TxHash"), "{text}");
+    assert!(text.lines().count() >= 2, "the deposit is in it: {text}");
+    let last_year = (Utc::now().format("%Y").to_string().parse::<i32>().unwrap() - 1).to_string();
+    let empty = api
+        .get(&format!("/v1/investor/tax?year={last_year}"), &token)
+        .await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert_eq!(
+        empty.body.as_str().unwrap().lines().count(),
+        1,
+        "a year without activity: the header only"
+    );
+    for (query, field) in [
+        ("year=2999", "year"),
+        ("year=2026&method=average", "method"),
+        ("year=2026&format=pdf", "format"),
+        ("year=2026&tz=Mars/Olympus", "tz"),
+    ] {
+        let refused = api.get(&format!("/v1/investor/tax?{query}"), &token).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {}",
+            refused.body
+        );
+        assert_eq!(refused.body["errors"][0]["field"], field, "{query}");
+    }
+    let statement = api
+        .call(
+            Method::GET,
+            &format!("/v1/vault/income-statement?year={year}"),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(statement.status, StatusCode::OK, "{}", statement.body);
+    assert!(statement.content_type.starts_with("text/csv"));
 }
 
 /// Sends a transaction the API built, from `from`.
@@ -1324,6 +1377,51 @@ fn check_refs(node: &Value, doc: &Value) {
         Value::Array(items) => items.iter().for_each(|v| check_refs(v, doc)),
         _ => {}
     }
+}
+
+// ------------------------------------------------------------------------------ EIP-1271
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contract_wallet_signs_in_with_eip1271() {
+    let stack = TestStack::start().await;
+    let api = api(&stack);
+    let owner = signer_of(&stack, stack.investors[2]);
+    let wallet = pipeit_chain::bindings::DevSmartWallet::deploy(&stack.provider, owner.address())
+        .await
+        .unwrap();
+    let wallet = *wallet.address();
+    let chain_id = stack.manifest.chain_id;
+
+    let sign_in_as = |signer: PrivateKeySigner| {
+        let api = &api;
+        async move {
+            let nonce = api
+                .call(Method::POST, "/v1/auth/nonce", &[], None)
+                .await
+                .body["nonce"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let message = siwe_message(wallet, &nonce, chain_id, DOMAIN, Utc::now());
+            let body = json!({ "message": message, "signature": sign(&signer, &message) });
+            api.call(Method::POST, "/v1/auth/siwe", &[], Some(body.to_string()))
+                .await
+        }
+    };
+    let stranger = sign_in_as(signer_of(&stack, stack.investors[0])).await;
+    assert_eq!(
+        stranger.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        stranger.body
+    );
+    let session = sign_in_as(owner).await;
+    assert_eq!(session.status, StatusCode::OK, "{}", session.body);
+    assert_eq!(
+        session.body["address"],
+        wallet.to_checksum(None),
+        "the session is the wallet's, not its owner's"
+    );
 }
 
 // ------------------------------------------------------------------------------ real socket

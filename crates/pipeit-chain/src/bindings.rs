@@ -63,3 +63,9 @@ alloy::sol!(
     IWETH9,
     "../../out/IWETH9.sol/IWETH9.json"
 );
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    DevSmartWallet,
+    "../../out/DevSmartWallet.sol/DevSmartWallet.json"
+);

@@ -4,7 +4,9 @@ mod business;
 mod config;
 mod deploy;
 mod dev;
+mod investor;
 mod keeper;
+mod keys;
 mod serve;
 mod tax;
 
@@ -53,6 +55,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Businesses and their API keys: add, new-key, list, revoke-key.
     Business(business::BusinessArgs),
+    /// The investor side: deposit, redeem, request-redeem, claim, position (keystore, or a dev account on Anvil).
+    Investor(investor::InvestorArgs),
     /// Market signals: `backtest` the on-box model over the recorded ETH/USD prices.
     Signals(keeper::SignalsArgs),
 }
@@ -106,6 +110,7 @@ async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Tax(args) => tax::run(args, &config).await,
         Command::Serve(args) => serve::run(&args, &config, shutdown_signal()).await,
         Command::Business(args) => business::run(args, &config).await,
+        Command::Investor(args) => investor::run(args, &config).await,
         Command::Keeper(args) => keeper::run(args, &config).await,
         Command::Signals(args) => keeper::signals(args, &config).await,
     }
