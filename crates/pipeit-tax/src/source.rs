@@ -69,7 +69,8 @@ const BLOCK_JOINS: &str = "LEFT JOIN share_price_history s ON s.chain_id = e.cha
 
 /// Every event that can concern `$3` up to unix time `$4` (exclusive), in chain order: the
 /// wallet's own deposits, withdrawals and queue requests, transfers from or to it, and the fills
-/// and claims of its queue requests.
+/// and claims of its queue requests. Columns only some events use are NULL for the others (fewer
+/// JSON extractions and values to decode per row).
 pub fn investor_sql(db: &Db) -> String {
     let d = Dialect::of(db);
     let (from, to, request) = (
@@ -80,9 +81,13 @@ pub fn investor_sql(db: &Db) -> String {
     let r_request = d.json("r", "requestId");
     format!(
         "SELECT e.block_number, e.log_index, e.tx_hash, e.event_name, e.account, \
-         {shares} AS shares, {assets} AS assets, lower({from}) AS f_from, lower({to}) AS f_to, \
-         {request} AS f_request, s.timestamp AS ts, {price} AS price, \
-         {total_assets} AS total_assets, {total_supply} AS total_supply, \
+         {shares} AS shares, {assets} AS assets, \
+         CASE WHEN e.event_name = 'Transfer' THEN lower({from}) END AS f_from, \
+         CASE WHEN e.event_name = 'Transfer' THEN lower({to}) END AS f_to, \
+         CASE WHEN e.event_name LIKE 'Redeem%' THEN {request} END AS f_request, \
+         s.timestamp AS ts, {price} AS price, \
+         CASE WHEN e.event_name = 'Transfer' THEN {total_assets} END AS total_assets, \
+         CASE WHEN e.event_name = 'Transfer' THEN {total_supply} END AS total_supply, \
          {fee} AS fee_wei, g.from_address AS fee_from \
          FROM vault_events e {BLOCK_JOINS} \
          LEFT JOIN tx_fees g ON g.chain_id = e.chain_id AND g.contract = e.contract \
