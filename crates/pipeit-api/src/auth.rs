@@ -145,6 +145,7 @@ impl FromRequestParts<AppState> for BusinessAuth {
             .last_used_at
             .is_none_or(|at| Utc::now() - at > TOUCH_EVERY);
         if stale {
+            let _turn = state.write_turn().await;
             state.db().touch_api_key(key.id).await?;
         }
         Ok(BusinessAuth {

@@ -155,6 +155,7 @@ async fn submit_invoice(
     let key = idempotency_key(&headers)?;
     let record = request.to_record(Utc::now().date_naive())?;
     let request_hash = keccak256(serde_json::to_vec(&request).unwrap_or_default());
+    let _turn = state.write_turn().await;
     let outcome = state
         .db()
         .insert_invoice_idempotent(auth.business_id, &key, request_hash, &record, |invoice| {

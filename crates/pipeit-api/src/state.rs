@@ -2,7 +2,7 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use alloy::providers::DynProvider;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -31,6 +31,9 @@ pub struct ApiConfig {
     pub body_limit_bytes: usize,
     /// A request taking longer is answered 408 (a stuck dependency cannot hold a connection forever).
     pub request_timeout: Duration,
+    /// How long `GET /v1/vault` reuses figures read from the node (Base makes a block every 2 s;
+    /// the answer names the block it was read at).
+    pub vault_cache_ttl: Duration,
 }
 
 impl Default for ApiConfig {
@@ -44,6 +47,7 @@ impl Default for ApiConfig {
             cors_origins: Vec::new(),
             body_limit_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
+            vault_cache_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -63,6 +67,40 @@ struct Inner {
     config: ApiConfig,
     limiter: DefaultKeyedRateLimiter<String>,
     metrics: Metrics,
+    sqlite_writes: Option<tokio::sync::Mutex<()>>,
+    vault: TtlCache<crate::vault::VaultView>,
+}
+
+/// One value reused for `ttl`; concurrent callers wait for a single refresh instead of each
+/// asking the node.
+pub struct TtlCache<T> {
+    ttl: Duration,
+    slot: tokio::sync::Mutex<Option<(Instant, Arc<T>)>>,
+}
+
+impl<T> TtlCache<T> {
+    fn new(ttl: Duration) -> TtlCache<T> {
+        TtlCache {
+            ttl,
+            slot: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The cached value if younger than the TTL, else `refresh()`'s (cached on success).
+    pub async fn get_or_refresh<E, F>(&self, refresh: impl FnOnce() -> F) -> Result<Arc<T>, E>
+    where
+        F: std::future::Future<Output = Result<T, E>>,
+    {
+        let mut slot = self.slot.lock().await;
+        if let Some((at, value)) = slot.as_ref() {
+            if at.elapsed() < self.ttl {
+                return Ok(value.clone());
+            }
+        }
+        let value = Arc::new(refresh().await?);
+        *slot = Some((Instant::now(), value.clone()));
+        Ok(value)
+    }
 }
 
 /// Shared state; cheap to clone.
@@ -81,12 +119,19 @@ impl AppState {
     /// State over `db` and `chain`.
     pub fn new(db: Db, chain: Chain, config: ApiConfig) -> AppState {
         let limiter = RateLimiter::keyed(Quota::per_minute(config.rate_limit_per_minute));
+        // SQLite has one writer: writers queueing on a mutex here wait their turn at once, where
+        // racing for the file lock makes SQLite's busy handler sleep (the tail latency).
+        let sqlite_writes =
+            (db.backend() == pipeit_db::Backend::Sqlite).then(|| tokio::sync::Mutex::new(()));
+        let vault = TtlCache::new(config.vault_cache_ttl);
         AppState(Arc::new(Inner {
             db,
             chain,
             config,
             limiter,
             metrics: Metrics::new(),
+            sqlite_writes,
+            vault,
         }))
     }
 
@@ -108,6 +153,19 @@ impl AppState {
     /// The metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    /// Held while writing: `Some` guard on SQLite (one writer at a time), `None` on PostgreSQL.
+    pub async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.0.sqlite_writes {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        }
+    }
+
+    /// The vault figures' cache.
+    pub fn vault_cache(&self) -> &TtlCache<crate::vault::VaultView> {
+        &self.0.vault
     }
 
     /// Counts a request of `caller` against its limit (per process: each replica limits alone).

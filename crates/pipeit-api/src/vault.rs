@@ -28,7 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 const ONE_SHARE: u128 = 1_000_000_000_000_000_000_000;
 
 /// A strategy's allocation.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AllocationView {
     /// Strategy contract.
     pub strategy: String,
@@ -41,7 +41,7 @@ pub struct AllocationView {
 }
 
 /// The vault at the latest block.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VaultView {
     /// Block the figures are read at.
     pub block_number: u64,
@@ -106,6 +106,15 @@ pub async fn eth_usd(chain: &Chain) -> Option<Decimal> {
 #[utoipa::path(get, path = "/v1/vault", tag = "public",
     responses((status = 200, body = VaultView), (status = 503, description = "node unavailable", body = Problem, content_type = "application/problem+json")))]
 async fn vault(State(state): State<AppState>) -> ApiResult<Json<VaultView>> {
+    let view = state
+        .vault_cache()
+        .get_or_refresh(|| read_vault(state.clone()))
+        .await?;
+    Ok(Json(VaultView::clone(&view)))
+}
+
+/// Reads the figures at the node's latest block.
+async fn read_vault(state: AppState) -> ApiResult<VaultView> {
     let chain = state.chain();
     let block_number = alloy::providers::Provider::get_block_number(&chain.provider)
         .await
@@ -192,7 +201,7 @@ async fn vault(State(state): State<AppState>) -> ApiResult<Json<VaultView>> {
             annualised_growth(&then, &latest).map(|d| d.round_dp(6).to_string())
         }
     };
-    Ok(Json(VaultView {
+    Ok(VaultView {
         block_number,
         total_assets_wei: total_assets.to_string(),
         total_assets_eth: eth(total_assets),
@@ -209,7 +218,7 @@ async fn vault(State(state): State<AppState>) -> ApiResult<Json<VaultView>> {
         total_assets_usd: usd.and_then(|p| usd_value(total_assets, p)),
         apy_7d: apy(7).await,
         apy_30d: apy(30).await,
-    }))
+    })
 }
 
 /// `part / whole` as a decimal fraction with 6 places, rounded down ("0" when whole is 0).
