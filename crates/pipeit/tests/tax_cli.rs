@@ -134,7 +134,7 @@ async fn tax_reports_from_an_indexed_devnet_and_bad_input() {
     let claimed = rows[5][8].to_owned();
     assert_eq!(
         rows[5][9],
-        units(gas(&claim) + request_gas(&stack, &rows[3][3]).await, 18),
+        units(gas(&claim) + request_gas(&stack, rows[3][3]).await, 18),
         "claim gas + request gas"
     );
     assert_eq!(rows[5][21], "short");

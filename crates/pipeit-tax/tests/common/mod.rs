@@ -1,5 +1,5 @@
 //! Shared by the integration tests: fresh databases and an indexed-events builder.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 
 use alloy_primitives::{Address, B256, U256};
 use chrono::{TimeZone, Utc};
