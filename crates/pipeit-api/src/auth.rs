@@ -191,6 +191,30 @@ impl FromRequestParts<AppState> for InvestorAuth {
     }
 }
 
+/// Refuses (401 naming `signature`) unless `signature_hex` over `message` is `signer`'s (see
+/// [`signed_by`]); a signature that is not hex is a 400.
+pub async fn require_signature(
+    state: &AppState,
+    signer: Address,
+    message: &str,
+    signature_hex: &str,
+) -> Result<(), ApiError> {
+    let signature: Bytes = signature_hex
+        .parse()
+        .map_err(|_| ApiError::malformed("signature", "expected 0x-prefixed hex"))?;
+    if signed_by(&state.chain().provider, signer, message, &signature).await? {
+        Ok(())
+    } else {
+        Err(ApiError::sign_in_refused(
+            "signature",
+            format!(
+                "not a signature of this message by {}",
+                signer.to_checksum(None)
+            ),
+        ))
+    }
+}
+
 /// Whether `signature` over the EIP-191 `message` is `signer`'s: an ECDSA signature by the
 /// address itself, or, when `signer` is a contract, its EIP-1271 `isValidSignature` answer.
 pub async fn signed_by<P: Provider>(

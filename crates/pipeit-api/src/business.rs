@@ -1,6 +1,6 @@
 //! Business endpoints (API key): invoices, repayment transactions, the payout address.
 
-use alloy::primitives::{keccak256, Address, Bytes, U256};
+use alloy::primitives::{keccak256, Address, U256};
 use alloy::sol_types::SolCall;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::{signed_by, BusinessAuth};
+use crate::auth::{require_signature, BusinessAuth};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, InvoiceId};
 use crate::invoices::{withdrawable, InvoiceRequest, InvoiceView};
@@ -380,7 +380,7 @@ async fn repayment(
         fee_wei: owed._1.to_string(),
         principal_wei: owed._2.to_string(),
         total_wei: owed._3.to_string(),
-        pay_with_eth: UnsignedTx::new(chain_id, to, value, repay_eth, "repayETH(id)"),
+        pay_with_eth: chain.vault_tx(value, repay_eth, "repayETH(id)"),
         pay_with_weth: vec![
             UnsignedTx::new(
                 chain_id,
@@ -389,7 +389,7 @@ async fn repayment(
                 approve,
                 "WETH.approve(vault, total)",
             ),
-            UnsignedTx::new(chain_id, to, U256::ZERO, repay, "repay(id, total)"),
+            chain.vault_tx(U256::ZERO, repay, "repay(id, total)"),
         ],
     }))
 }
@@ -522,23 +522,7 @@ async fn set_payout_address(
             "not the challenge issued to this business on this chain: request a new one",
         ));
     }
-    let signature: Bytes = request
-        .signature
-        .parse()
-        .map_err(|_| ApiError::field("signature", "expected 0x-prefixed hex"))?;
-    if !signed_by(
-        &state.chain().provider,
-        address,
-        &request.message,
-        &signature,
-    )
-    .await?
-    {
-        return Err(ApiError::sign_in_refused(
-            "signature",
-            format!("not signed by {}", address.to_checksum(None)),
-        ));
-    }
+    require_signature(&state, address, &request.message, &request.signature).await?;
     if !state.db().consume_nonce(&nonce).await? {
         return Err(ApiError::sign_in_refused(
             "message",

@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use alloy::primitives::{keccak256, Address, Bytes, U256};
+use alloy::primitives::{keccak256, Address, U256};
 use alloy::sol_types::SolCall;
 use axum::extract::State;
 use axum::Json;
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::{new_nonce, new_session_token, signed_by, InvestorAuth};
+use crate::auth::{new_nonce, new_session_token, require_signature, InvestorAuth};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -99,27 +99,8 @@ async fn sign_in(
     let message = siwe::Message::from_str(&request.message)
         .map_err(|e| ApiError::malformed("message", format!("not an EIP-4361 message: {e}")))?;
     check_message(&state, &message)?;
-    let signature: Bytes = request
-        .signature
-        .parse()
-        .map_err(|_| ApiError::malformed("signature", "expected 0x-prefixed hex"))?;
     let address = Address::from(message.address);
-    if !signed_by(
-        &state.chain().provider,
-        address,
-        &request.message,
-        &signature,
-    )
-    .await?
-    {
-        return Err(ApiError::sign_in_refused(
-            "signature",
-            format!(
-                "not a signature of this message by {}",
-                address.to_checksum(None)
-            ),
-        ));
-    }
+    require_signature(&state, address, &request.message, &request.signature).await?;
     // Last, so that a refused message does not burn the nonce; atomic, so it is used once.
     if !state.db().consume_nonce(&message.nonce).await? {
         return Err(ApiError::sign_in_refused(
@@ -431,13 +412,7 @@ async fn deposit_tx(
         receiver: auth.address,
     }
     .abi_encode();
-    Ok(Json(UnsignedTx::new(
-        chain.manifest.chain_id,
-        chain.manifest.contracts.vault,
-        assets,
-        data,
-        "depositETH(you)",
-    )))
+    Ok(Json(chain.vault_tx(assets, data, "depositETH(you)")))
 }
 
 async fn shares_limit(
@@ -483,10 +458,7 @@ async fn redeem_tx(
         owner: auth.address,
     }
     .abi_encode();
-    let chain = state.chain();
-    Ok(Json(UnsignedTx::new(
-        chain.manifest.chain_id,
-        chain.manifest.contracts.vault,
+    Ok(Json(state.chain().vault_tx(
         U256::ZERO,
         data,
         "redeemETH(shares, you, you)",
@@ -509,10 +481,7 @@ async fn request_redeem_tx(
         receiver: auth.address,
     }
     .abi_encode();
-    let chain = state.chain();
-    Ok(Json(UnsignedTx::new(
-        chain.manifest.chain_id,
-        chain.manifest.contracts.vault,
+    Ok(Json(state.chain().vault_tx(
         U256::ZERO,
         data,
         "requestRedeem(shares, you)",

@@ -61,6 +61,24 @@ pub struct Chain {
     pub manifest: Manifest,
 }
 
+impl Chain {
+    /// An unsigned call of the vault.
+    pub fn vault_tx(
+        &self,
+        value: alloy::primitives::U256,
+        data: Vec<u8>,
+        description: &str,
+    ) -> crate::tx::UnsignedTx {
+        crate::tx::UnsignedTx::new(
+            self.manifest.chain_id,
+            self.manifest.contracts.vault,
+            value,
+            data,
+            description,
+        )
+    }
+}
+
 struct Inner {
     db: Db,
     chain: Chain,

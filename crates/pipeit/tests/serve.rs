@@ -45,9 +45,11 @@ async fn start_replica(stack: &TestStack) -> Replica {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
+    // Owned by the guard at once: killed and reaped whatever happens next.
+    let replica = Replica { child, port };
     for _ in 0..200 {
         if let Ok((200, _)) = http(port, "GET", "/readyz", &[], None).await {
-            return Replica { child, port };
+            return replica;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
