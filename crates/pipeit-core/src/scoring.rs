@@ -305,7 +305,12 @@ pub fn score(
 
     let mut reasons = eligibility(invoice, &features, policy);
     let ineligible = !reasons.is_empty();
-    reasons.extend(adjustments(invoice, &features, signal_source.is_some()));
+    reasons.extend(adjustments(
+        invoice,
+        &features,
+        policy,
+        signal_source.is_some(),
+    ));
     let points: i32 = reasons.iter().map(|r| r.points).sum::<i32>() + BASE_POINTS;
     let score = u8::try_from(points.clamp(0, 100)).unwrap_or(0);
     let has_default = context.business.record.defaulted > 0 || context.debtor.record.defaulted > 0;
@@ -432,7 +437,12 @@ fn eligibility(invoice: &InvoiceRecord, f: &Features, policy: &Policy) -> Vec<Re
 }
 
 /// The scoring adjustments, each bounded so that no single history dominates.
-fn adjustments(invoice: &InvoiceRecord, f: &Features, fresh_signal: bool) -> Vec<Reason> {
+fn adjustments(
+    invoice: &InvoiceRecord,
+    f: &Features,
+    policy: &Policy,
+    fresh_signal: bool,
+) -> Vec<Reason> {
     let mut out = Vec::new();
     let b = &f.context.business.record;
     let d = &f.context.debtor.record;
@@ -551,7 +561,16 @@ fn adjustments(invoice: &InvoiceRecord, f: &Features, fresh_signal: bool) -> Vec
             ));
         }
     }
-    if f.debtor_share > Decimal::new(15, 2) && f.context.portfolio_open > Decimal::ZERO {
+    // Concentration costs points only once the debtor's exposure matters (a quarter of the floor
+    // under which the cap does not bite): in a young book every debtor is a large share.
+    let debtor_after = f
+        .context
+        .debtor
+        .open_exposure
+        .saturating_add(invoice.amount);
+    if f.debtor_share > Decimal::new(15, 2)
+        && debtor_after > policy.debtor_share_floor / Decimal::from(4)
+    {
         out.push(Reason::new(
             "debtor_concentrated",
             -5,
