@@ -1,13 +1,15 @@
 //! The investor report's three CSV layouts.
 
-use alloy_primitives::U256;
+use std::fmt::Write as _;
+
+use alloy_primitives::{Address, U256};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use crate::csvout::{iso_date, iso_utc, Chunks};
 use crate::error::Result;
 use crate::investor::{Entry, Kind};
-use crate::money::{cents, eth, fiat, shares, signed_eth, wei_fiat};
+use crate::money::{cents, eth, fiat, shares, signed_eth, wei_fiat, ETH_DECIMALS, SHARE_DECIMALS};
 
 /// The vault share's ticker (the ERC-20 symbol of `FactoringVault`).
 pub const SHARE_SYMBOL: &str = "pfETH";
@@ -225,13 +227,28 @@ pub(crate) fn form_8949_totals(out: &mut Chunks, long_term: bool, t: &PartTotals
 }
 
 /// Ledger rows: one per lot opened, one per lot slice closed, one per queue step.
-pub(crate) fn ledger(out: &mut Chunks, entry: &Entry) -> Result<()> {
+pub(crate) fn ledger(out: &mut Chunks, entry: &Entry, row: &mut RowBuf) -> Result<()> {
     let ctx = entry.ctx();
-    let date = iso_utc(ctx.timestamp);
-    let (block, log) = (ctx.block.to_string(), ctx.log_index.to_string());
-    let price = ctx.price.to_string();
-    let counter =
-        |a: &Option<alloy_primitives::Address>| a.map(|a| format!("{a:#x}")).unwrap_or_default();
+    // The columns every row of this event shares, up to `eth_usd`'s neighbours, written once.
+    let event_start =
+        |row: &mut RowBuf, kind: Kind, counterparty: &Option<Address>, request: Option<U256>| {
+            row.clear();
+            row.field(|b| push_iso_utc(b, ctx.timestamp));
+            row.display(ctx.block);
+            row.display(ctx.log_index);
+            row.str(&ctx.tx_hash);
+            row.str(kind.label());
+            row.field(|b| {
+                if let Some(a) = counterparty {
+                    let _ = write!(b, "{a:#x}");
+                }
+            });
+            row.field(|b| {
+                if let Some(r) = request {
+                    let _ = write!(b, "{r}");
+                }
+            });
+        };
     match entry {
         Entry::Acquired {
             kind,
@@ -240,30 +257,23 @@ pub(crate) fn ledger(out: &mut Chunks, entry: &Entry) -> Result<()> {
             lot,
             counterparty,
             ..
-        } => out.row([
-            date.as_str(),
-            &block,
-            &log,
-            &ctx.tx_hash,
-            kind.label(),
-            &counter(counterparty),
-            "",
-            &shares(lot.shares),
-            &eth(*value_eth),
-            &eth(*gas_eth),
-            &price,
-            &value_fiat(*value_eth, ctx.price),
-            &lot.id.to_string(),
-            &iso_utc(lot.acquired),
-            &shares(lot.shares),
-            &eth(lot.basis_eth),
-            &fiat(lot.basis_fiat),
-            "",
-            "",
-            "",
-            "",
-            "",
-        ]),
+        } => {
+            event_start(row, *kind, counterparty, None);
+            row.units(lot.shares, SHARE_DECIMALS);
+            row.units(*value_eth, ETH_DECIMALS);
+            row.units(*gas_eth, ETH_DECIMALS);
+            row.display(ctx.price);
+            row.fiat(wei_fiat(*value_eth, ctx.price));
+            row.display(lot.id);
+            row.field(|b| push_iso_utc(b, lot.acquired));
+            row.units(lot.shares, SHARE_DECIMALS);
+            row.units(lot.basis_eth, ETH_DECIMALS);
+            row.fiat(Some(lot.basis_fiat));
+            for _ in 0..5 {
+                row.str("");
+            }
+            out.row(row.fields())
+        }
         Entry::Disposed {
             kind,
             shares: sold,
@@ -277,38 +287,33 @@ pub(crate) fn ledger(out: &mut Chunks, entry: &Entry) -> Result<()> {
                 // Event-level figures on the first slice only, so columns can be summed.
                 let first = i == 0;
                 let (proceeds, basis) = (cents(c.proceeds_fiat), cents(c.lot.basis_fiat));
-                out.row([
-                    date.as_str(),
-                    &block,
-                    &log,
-                    &ctx.tx_hash,
-                    kind.label(),
-                    &counter(counterparty),
-                    "",
-                    &if first { shares(*sold) } else { String::new() },
-                    &if first {
-                        eth(*value_eth)
-                    } else {
-                        String::new()
-                    },
-                    &if first { eth(*gas_eth) } else { String::new() },
-                    &price,
-                    &if first {
-                        value_fiat(*value_eth, ctx.price)
-                    } else {
-                        String::new()
-                    },
-                    &c.lot.id.to_string(),
-                    &iso_utc(c.lot.acquired),
-                    &shares(c.lot.shares),
-                    &eth(c.lot.basis_eth),
-                    &fiat(basis),
-                    &eth(c.proceeds_eth),
-                    &fiat(proceeds),
-                    &signed_eth(c.gain_eth),
-                    &fiat(proceeds - basis),
-                    if c.long_term { "long" } else { "short" },
-                ])?;
+                event_start(row, *kind, counterparty, None);
+                if first {
+                    row.units(*sold, SHARE_DECIMALS);
+                    row.units(*value_eth, ETH_DECIMALS);
+                    row.units(*gas_eth, ETH_DECIMALS);
+                } else {
+                    row.str("");
+                    row.str("");
+                    row.str("");
+                }
+                row.display(ctx.price);
+                if first {
+                    row.fiat(wei_fiat(*value_eth, ctx.price));
+                } else {
+                    row.str("");
+                }
+                row.display(c.lot.id);
+                row.field(|b| push_iso_utc(b, c.lot.acquired));
+                row.units(c.lot.shares, SHARE_DECIMALS);
+                row.units(c.lot.basis_eth, ETH_DECIMALS);
+                row.fiat(Some(basis));
+                row.units(c.proceeds_eth, ETH_DECIMALS);
+                row.fiat(Some(proceeds));
+                row.str(&signed_eth(c.gain_eth));
+                row.fiat(Some(proceeds - basis));
+                row.str(if c.long_term { "long" } else { "short" });
+                out.row(row.fields())?;
             }
             Ok(())
         }
@@ -318,37 +323,94 @@ pub(crate) fn ledger(out: &mut Chunks, entry: &Entry) -> Result<()> {
             shares: moved,
             assets,
             ..
-        } => out.row([
-            date.as_str(),
-            &block,
-            &log,
-            &ctx.tx_hash,
-            kind.label(),
-            "",
-            &request_id.to_string(),
-            &shares(*moved),
-            &if assets.is_zero() {
-                String::new()
+        } => {
+            event_start(row, *kind, &None, Some(*request_id));
+            row.units(*moved, SHARE_DECIMALS);
+            if assets.is_zero() {
+                row.str("");
             } else {
-                eth(*assets)
-            },
-            "",
-            &price,
-            &if assets.is_zero() {
-                String::new()
+                row.units(*assets, ETH_DECIMALS);
+            }
+            row.str("");
+            row.display(ctx.price);
+            if assets.is_zero() {
+                row.str("");
             } else {
-                value_fiat(*assets, ctx.price)
-            },
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-        ]),
+                row.fiat(wei_fiat(*assets, ctx.price));
+            }
+            for _ in 0..10 {
+                row.str("");
+            }
+            out.row(row.fields())
+        }
+    }
+}
+
+/// One CSV row's fields written into a single reusable buffer (no allocation per field: the
+/// ledger of a million rows is the benchmark's hot loop).
+#[derive(Debug, Default)]
+pub(crate) struct RowBuf {
+    buf: String,
+    ends: Vec<usize>,
+}
+
+impl RowBuf {
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.ends.clear();
+    }
+
+    fn field(&mut self, write: impl FnOnce(&mut String)) {
+        write(&mut self.buf);
+        self.ends.push(self.buf.len());
+    }
+
+    fn str(&mut self, s: &str) {
+        self.field(|b| b.push_str(s));
+    }
+
+    fn display(&mut self, v: impl std::fmt::Display) {
+        self.field(|b| {
+            let _ = write!(b, "{v}");
+        });
+    }
+
+    /// `value / 10^decimals` with exactly `decimals` digits after the point (as [`crate::money::units`]).
+    fn units(&mut self, value: U256, decimals: usize) {
+        self.field(|b| {
+            let start = b.len();
+            let _ = write!(b, "{value}");
+            let digits = b.len() - start;
+            if digits <= decimals {
+                let pad = "0.".to_owned() + &"0".repeat(decimals - digits);
+                b.insert_str(start, &pad);
+            } else {
+                b.insert(b.len() - decimals, '.');
+            }
+        });
+    }
+
+    fn fiat(&mut self, v: Option<Decimal>) {
+        self.field(|b| {
+            if let Some(v) = v {
+                b.push_str(&fiat(v));
+            }
+        });
+    }
+
+    fn fields(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let f = &self.buf[start..end];
+            start = end;
+            f
+        })
+    }
+}
+
+/// ISO 8601 UTC (`2025-03-01T12:00:00Z`) appended to `b`.
+fn push_iso_utc(b: &mut String, ts: i64) {
+    if let Some(t) = chrono::DateTime::<chrono::Utc>::from_timestamp(ts, 0) {
+        let _ = write!(b, "{}", t.format("%Y-%m-%dT%H:%M:%SZ"));
     }
 }

@@ -128,6 +128,7 @@ pub fn investor_report(
         for &long_term in passes {
             let mut ledger = InvestorLedger::new(req.address, req.at.contract, req.method, tz);
             let mut totals = formats::PartTotals::default();
+            let mut row = formats::RowBuf::default();
             let mut rows = source::investor_events(&db, &sql, &keys, &address, req.period.end.timestamp());
             while let Some(event) = rows.try_next().await? {
                 for entry in ledger.apply(&event)? {
@@ -139,7 +140,7 @@ pub fn investor_report(
                         InvestorFormat::Form8949 => {
                             formats::form_8949(&mut out, &entry, long_term, tz, &mut totals)?
                         }
-                        InvestorFormat::Ledger => formats::ledger(&mut out, &entry)?,
+                        InvestorFormat::Ledger => formats::ledger(&mut out, &entry, &mut row)?,
                     }
                 }
                 if let Some(chunk) = out.take_full()? {

@@ -1,5 +1,10 @@
 //! Shared by the integration tests: fresh databases and an indexed-events builder.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::type_complexity
+)]
 
 use alloy_primitives::{Address, B256, U256};
 use chrono::{TimeZone, Utc};
