@@ -76,13 +76,13 @@ struct RunArgs {
     #[arg(long, env = "PIPEIT_KEEPER_METRICS_ADDR")]
     metrics_addr: Option<SocketAddr>,
     /// Do not rebalance idle capital.
-    #[arg(long, env = "PIPEIT_KEEPER_NO_REBALANCE")]
+    #[arg(long, env = "PIPEIT_KEEPER_NO_REBALANCE", value_parser = clap::builder::BoolishValueParser::new())]
     no_rebalance: bool,
     /// Seconds a tick waits for its own transactions to be mined.
     #[arg(long, env = "PIPEIT_KEEPER_RECEIPT_TIMEOUT_SECS", default_value_t = 30)]
     receipt_timeout_secs: u64,
     /// Send without simulating first (a revert is then mined and decoded from the receipt).
-    #[arg(long, env = "PIPEIT_KEEPER_NO_SIMULATE", hide = true)]
+    #[arg(long, env = "PIPEIT_KEEPER_NO_SIMULATE", hide = true, value_parser = clap::builder::BoolishValueParser::new())]
     no_simulate: bool,
 }
 
