@@ -410,7 +410,18 @@ impl RowBuf {
 
 /// ISO 8601 UTC (`2025-03-01T12:00:00Z`) appended to `b`.
 fn push_iso_utc(b: &mut String, ts: i64) {
+    use chrono::{Datelike, Timelike};
+    // Field by field: a strftime pattern is parsed again on every call.
     if let Some(t) = chrono::DateTime::<chrono::Utc>::from_timestamp(ts, 0) {
-        let _ = write!(b, "{}", t.format("%Y-%m-%dT%H:%M:%SZ"));
+        let _ = write!(
+            b,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
     }
 }
