@@ -389,11 +389,14 @@ impl Executor {
                 .await
                 .map_err(|(_, e)| rpc("eth_getTransactionByHash", e))?
                 .is_some();
-            if !known {
+            let stuck = head >= last.sent_block + self.config.bump_after_blocks;
+            if stuck {
+                // Pending too long, or dropped by the node (a base fee above its max fee evicts
+                // it): the same nonce again with higher fees.
+                self.bump(&entry, &last).await?;
+            } else if !known {
                 tracing::info!(id = entry.id, tx = %last.hash, "not known to the node: broadcasting the saved transaction again");
                 self.broadcast(entry.id, &last).await?;
-            } else if head >= last.sent_block + self.config.bump_after_blocks {
-                self.bump(&entry, &last).await?;
             }
         }
         Ok(settled)

@@ -330,7 +330,7 @@ async fn reverted_advance_is_recorded_with_its_error_name() {
     let signal = dir.path().join("signal.json");
     let (now, today) = chain_today(&stack).await;
     write_signal(&signal, now, "0.2");
-    // 3 ETH in the vault, an invoice needing ~12 ETH: the vault refuses for liquidity.
+    // 3 ETH in the vault, an invoice needing ~6 ETH: the vault refuses for liquidity.
     stack.deposit(stack.investors[0], U256::from(3 * ETH)).await;
     let business = stack
         .db
@@ -344,7 +344,7 @@ async fn reverted_advance_is_recorded_with_its_error_name() {
             &invoice(
                 "444",
                 "R-1",
-                45_000,
+                24_000,
                 today - Days::new(2),
                 today + Days::new(40),
             ),
