@@ -235,3 +235,79 @@ async fn rebalancing_follows_the_signal_within_the_caps() {
         .unwrap()
         .is_empty());
 }
+
+/// A TCP proxy to the node that can be switched off (connections dropped at once).
+async fn switchable_proxy(
+    target: String,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let up = Arc::new(AtomicBool::new(false));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let flag = up.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                return;
+            };
+            if !flag.load(Ordering::SeqCst) {
+                drop(inbound);
+                continue;
+            }
+            let target = target.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), up)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rpc_down_for_a_while_then_the_keeper_carries_on() {
+    let stack = TestStack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let signal = dir.path().join("s.json");
+    write_signal(&signal, now(&stack).await, "0.2", "0");
+    stack
+        .deposit(stack.investors[0], U256::from(20 * ETH))
+        .await;
+    let id = one_invoice(&stack, "RPC1").await;
+    let node = stack.rpc_url.trim_start_matches("http://").to_owned();
+    let (proxy_url, up) = switchable_proxy(node).await;
+    let mut c = config(&stack, &signal);
+    c.rpc_url = proxy_url;
+    c.interval = Duration::from_millis(500);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let keeper = tokio::spawn(pipeit_keeper::run(c, async move {
+        let _ = stop_rx.await;
+    }));
+    // The node is unreachable for a while: the keeper retries and does nothing.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(
+        stack.db.invoice(id).await.unwrap().unwrap().status,
+        InvoiceStatus::Submitted
+    );
+    assert!(!keeper.is_finished(), "the keeper kept retrying");
+    // Back: it carries on and advances the invoice.
+    up.store(true, std::sync::atomic::Ordering::SeqCst);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let status = stack.db.invoice(id).await.unwrap().unwrap().status;
+        if status == InvoiceStatus::Advanced {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still {status:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // SIGTERM-like shutdown: run returns after the step in progress.
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(60), keeper)
+        .await
+        .expect("run stops")
+        .unwrap()
+        .unwrap();
+}
