@@ -30,7 +30,7 @@ async fn backtest_over_recorded_prices_beats_unhedged_in_a_fall() {
         stack.provider.clone(),
     );
     // Twelve hourly readings: flat, then falling 3 % an hour.
-    let mut price: i64 = 3_000_00000000;
+    let mut price: i64 = 300_000_000_000; // 3,000 USD, 8 decimals
     for i in 0..12 {
         if i >= 3 {
             price = price * 97 / 100;
