@@ -4,7 +4,6 @@
 //! password from `PIPEIT_KEYSTORE_PASSWORD` or a prompt), never from a flag, and is never printed.
 //! The logic is in `pipeit_chain::deploy`; this module reads the key, prints the plan and progress.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use alloy::network::EthereumWallet;
@@ -19,7 +18,7 @@ use pipeit_chain::deploy::{self, Plan, Preset, Progress, RoleOverrides, Start};
 /// Environment variable holding the deployer's private key (hex).
 pub const KEY_VAR: &str = "PIPEIT_DEPLOYER_KEY";
 /// Environment variable holding the keystore's password.
-pub const PASSWORD_VAR: &str = "PIPEIT_KEYSTORE_PASSWORD";
+pub use crate::keys::PASSWORD_VAR;
 
 /// `pipeit deploy` flags. The RPC URL and manifest path are the global `--rpc-url` / `--manifest`.
 #[derive(Debug, Clone, Args)]
@@ -107,30 +106,7 @@ fn load_signer(source: KeySource) -> eyre::Result<PrivateKeySigner> {
         KeySource::Env(key) => key.trim().parse::<PrivateKeySigner>().map_err(|_| {
             eyre!("{KEY_VAR} is not a private key (expected 32 bytes as 64 hex digits, 0x optional; the value is not shown)")
         }),
-        KeySource::Keystore(path) => {
-            if !path.is_file() {
-                bail!("no keystore at {}: give the path of an encrypted JSON keystore (e.g. from `cast wallet new`)", path.display());
-            }
-            let password = match std::env::var(PASSWORD_VAR) {
-                Ok(p) => p,
-                Err(_) if std::io::stdin().is_terminal() => {
-                    rpassword::prompt_password(format!("password for {}: ", path.display()))
-                        .wrap_err("cannot read the password from the terminal")?
-                }
-                Err(_) => bail!(
-                    "the keystore {} needs a password: set {PASSWORD_VAR}, or run on a terminal to be prompted",
-                    path.display()
-                ),
-            };
-            PrivateKeySigner::decrypt_keystore(&path, password).map_err(|e| {
-                let why = e.to_string();
-                if why.to_lowercase().contains("mac") {
-                    eyre!("cannot decrypt the keystore {}: wrong password (check {PASSWORD_VAR} or what you typed)", path.display())
-                } else {
-                    eyre!("cannot read the keystore {}: {why}: is it an encrypted JSON keystore?", path.display())
-                }
-            })
-        }
+        KeySource::Keystore(path) => crate::keys::decrypt_keystore(&path),
     }
 }
 
