@@ -217,8 +217,10 @@ pub struct Features {
     pub currency: Currency,
     /// Days from issue to today.
     pub age_days: i64,
-    /// Days from today to the due date.
+    /// Days from today to the due date (started days).
     pub tenor_days: i64,
+    /// Seconds from now to the due date's midnight UTC (the vault's `dueAt`).
+    pub seconds_to_due: i64,
     /// The context from the database.
     pub context: ScoringContext,
     /// Debtor's share of the book with this invoice.
@@ -297,6 +299,8 @@ pub fn score(
         currency: invoice.currency,
         age_days,
         tenor_days,
+        seconds_to_due: (invoice.due_date.and_time(chrono::NaiveTime::MIN).and_utc() - now)
+            .num_seconds(),
         context: context.clone(),
         debtor_share,
         signal_risk: risk,
@@ -377,11 +381,13 @@ fn eligibility(invoice: &InvoiceRecord, f: &Features, policy: &Policy) -> Vec<Re
             ),
         );
     }
-    if f.tenor_days < policy.min_tenor_days {
+    // The vault refuses a tenor under its minimum in seconds (a day): count whole days from now,
+    // plus an hour for the advance to be mined.
+    if f.seconds_to_due < policy.min_tenor_days * 86_400 + 3_600 {
         rule(
             "ineligible_due",
             format!(
-                "due {}: at least {} day(s) before the due date are needed",
+                "due {}: at least {} full day(s) before the due date are needed",
                 invoice.due_date, policy.min_tenor_days
             ),
         );
@@ -814,6 +820,23 @@ mod tests {
         for s in 0..100u8 {
             assert!(probability_of_default(s) > probability_of_default(s + 1));
         }
+    }
+
+    #[test]
+    fn due_tomorrow_late_in_the_day_is_too_short_for_the_vault() {
+        let mut inv = invoice(dec!(9000), (3, 1), (3, 11));
+        let at = |h: u32, m: u32| Utc.with_ymd_and_hms(2026, 3, 10, h, m, 0).unwrap();
+        // 23:30 on the 10th: 30 minutes before the due midnight.
+        let a = score(&inv, &good_history(), None, &Policy::default(), at(23, 30));
+        assert!(a.reasons.iter().any(|r| r.code == "ineligible_due"));
+        // Due the 12th, quoted at 21:00 on the 10th: 27 h left, enough (a day plus an hour).
+        inv.due_date = NaiveDate::from_ymd_opt(2026, 3, 12).unwrap();
+        let a = score(&inv, &good_history(), None, &Policy::default(), at(21, 0));
+        assert!(
+            !a.reasons.iter().any(|r| r.code == "ineligible_due"),
+            "{:?}",
+            a.reasons
+        );
     }
 
     #[test]

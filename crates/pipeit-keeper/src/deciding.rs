@@ -186,19 +186,21 @@ impl Keeper {
             }
             ready.push((invoice, quote, payout));
         }
-        let batches: Vec<_> = ready
+        let mut batches: std::collections::VecDeque<Vec<_>> = ready
             .chunks(self.config.batch_size)
             .map(<[_]>::to_vec)
             .collect();
         let mut sent_ids = Vec::new();
-        for (n, batch) in batches.iter().enumerate() {
+        let mut n = 0;
+        while let Some(batch) = batches.pop_front() {
             if n > 0 {
                 crash::point(CrashPoint::BetweenBatches);
             }
+            n += 1;
             let mut requests = Vec::with_capacity(batch.len());
             let mut ids = Vec::with_capacity(batch.len());
             let mut key_material = Vec::new();
-            for (invoice, quote, payout) in batch {
+            for (invoice, quote, payout) in &batch {
                 let Some(terms) = &quote.terms else { continue };
                 let (Ok(principal), Ok(fee)) = (
                     u128::try_from(terms.advance_wei),
@@ -238,6 +240,13 @@ impl Keeper {
                 Submitted::Refused { id, revert } => {
                     tracing::warn!(outbox = id, error = %revert.detail, "advance batch refused by the vault: not sent");
                     report.reverts.push(revert.name);
+                    // The vault refuses a batch as a whole: one invoice it refuses must not hold
+                    // the others back, so a refused batch is tried again one invoice at a time.
+                    if batch.len() > 1 {
+                        for single in batch.into_iter().rev() {
+                            batches.push_front(vec![single]);
+                        }
+                    }
                 }
                 Submitted::Duplicate => {}
             }

@@ -311,3 +311,67 @@ async fn rpc_down_for_a_while_then_the_keeper_carries_on() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn one_refused_invoice_does_not_hold_back_its_batch() {
+    let stack = TestStack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let signal = dir.path().join("s.json");
+    write_signal(&signal, now(&stack).await, "0.2", "0");
+    stack
+        .deposit(stack.investors[0], U256::from(30 * ETH))
+        .await;
+    let today = now(&stack).await.date_naive();
+    let business = stack
+        .db
+        .insert_business("Acme", stack.businesses[0])
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let record = InvoiceRecord {
+            debtor_name: format!("Debtor {n}"),
+            debtor_tax_id: format!("GB90{n}"),
+            debtor_country: "GB".into(),
+            invoice_number: format!("ISO-{n}"),
+            currency: Currency::Usd,
+            amount: Decimal::from(6_000),
+            issue_date: today - Days::new(1),
+            due_date: today + Days::new(30),
+            document_hash: None,
+        };
+        ids.push(stack.db.insert_invoice(business.id, &record).await.unwrap());
+    }
+    // The middle invoice's id is already financed on-chain (another keeper, another database).
+    let due_at = (stack.timestamp().await / 86_400 + 20) * 86_400;
+    let request = pipeit_chain::bindings::FactoringVault::AdvanceRequest {
+        id: ids[1].canonical_id,
+        payout: stack.businesses[1],
+        principal: 1_000_000_000_000_000u128,
+        fee: 10_000_000_000_000u128,
+        dueAt: alloy::primitives::Uint::from(due_at),
+        lateFeeBpsPerDay: 5,
+    };
+    send(
+        "advance elsewhere",
+        stack.vault().advance(vec![request]).from(stack.keeper),
+    )
+    .await;
+    let mut keeper = Keeper::start_with_db(config(&stack, &signal), stack.db.clone())
+        .await
+        .unwrap();
+    let report = keeper.tick().await.unwrap();
+    // The batch of three is refused; tried one by one, two go through and one is refused by name.
+    assert_eq!(
+        report.reverts,
+        ["InvoiceAlreadyFinanced", "InvoiceAlreadyFinanced"],
+        "{report:?}"
+    );
+    assert_eq!(report.advance_batches, 2, "{report:?}");
+    for i in [0, 2] {
+        assert_eq!(
+            stack.db.invoice(ids[i].id).await.unwrap().unwrap().status,
+            InvoiceStatus::Advanced
+        );
+    }
+}
