@@ -332,10 +332,22 @@ impl Keeper {
             if status == OnChain::None {
                 continue; // lost or refused: it will be batched again
             }
-            let hash = mined_hash.get(id).copied().unwrap_or_default();
-            if self.mark_advanced(*id, hash).await? {
-                tracing::info!(invoice = id, "advance found on-chain after a restart");
-                report.invoices_advanced += 1;
+            match mined_hash.get(id) {
+                Some(hash) => {
+                    if self.mark_advanced(*id, *hash).await? {
+                        tracing::info!(invoice = id, "advance found on-chain after a restart");
+                        report.invoices_advanced += 1;
+                    }
+                }
+                None => {
+                    // Financed on-chain, but by none of our transactions: the same invoice went
+                    // through another keeper or database. Not ours to advance or to follow.
+                    tracing::warn!(invoice = id, canonical_id = %invoice.canonical_id, "already financed on-chain by someone else: declined here");
+                    self.db
+                        .set_invoice_status(*id, InvoiceStatus::Declined)
+                        .await?;
+                    report.declined += 1;
+                }
             }
         }
         Ok(())

@@ -374,4 +374,11 @@ async fn one_refused_invoice_does_not_hold_back_its_batch() {
             InvoiceStatus::Advanced
         );
     }
+    // Next tick: the refused one is financed on-chain, by none of this keeper's transactions.
+    let report = keeper.tick().await.unwrap();
+    assert_eq!(report.declined, 1, "{report:?}");
+    assert_eq!(
+        stack.db.invoice(ids[1].id).await.unwrap().unwrap().status,
+        InvoiceStatus::Declined
+    );
 }
