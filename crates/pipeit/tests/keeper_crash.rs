@@ -342,3 +342,89 @@ async fn two_keepers_at_once_on_postgres() {
         two_at_once(stack).await;
     }
 }
+
+/// `pipeit keeper run` as a process: it advances what arrives, serves /metrics, and exits 0 on
+/// SIGTERM once the tick in progress is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeper_run_serves_metrics_and_stops_on_sigterm() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stack = TestStack::start().await;
+    let env = env(&stack);
+    let now = DateTime::from_timestamp(stack.timestamp().await as i64, 0).unwrap();
+    write_signal(&env, now);
+    stack
+        .deposit(stack.investors[0], U256::from(20 * ETH))
+        .await;
+    let business = stack
+        .db
+        .insert_business("Acme", stack.businesses[0])
+        .await
+        .unwrap();
+    let ids = add_invoices(&stack, business.id, 0, 2).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pipeit"));
+    cmd.args(["keeper", "run", "--interval-secs", "1"])
+        .env("PIPEIT_RPC_URL", &stack.rpc_url)
+        .env("PIPEIT_MANIFEST", &stack.manifest_path)
+        .env("PIPEIT_DATABASE_URL", &stack.db_url)
+        .env("PIPEIT_DATA_DIR", &env.data)
+        .env("PIPEIT_CONFIRMATIONS", "0")
+        .env("PIPEIT_KEEPER_KEY", &env.key)
+        .env("PIPEIT_KEEPER_SIGNALS", "file")
+        .env("PIPEIT_KEEPER_SIGNAL_FILE", &env.signal)
+        .env("PIPEIT_KEEPER_NO_REBALANCE", "true")
+        .env("PIPEIT_KEEPER_METRICS_ADDR", format!("127.0.0.1:{port}"))
+        .env("PIPEIT_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let all_advanced = {
+            let mut ok = true;
+            for id in &ids {
+                ok &=
+                    stack.db.invoice(*id).await.unwrap().unwrap().status == InvoiceStatus::Advanced;
+            }
+            ok
+        };
+        if all_advanced {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not advanced");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    conn.read_to_string(&mut body).await.unwrap();
+    assert!(body.contains("pipeit_keeper_ticks_ok_total"), "{body}");
+    assert!(
+        body.contains("pipeit_keeper_invoices_advanced_total 2"),
+        "{body}"
+    );
+    assert!(body.contains("pipeit_keeper_lag_blocks"), "{body}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("keeper stopped"));
+}
