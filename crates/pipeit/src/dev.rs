@@ -240,15 +240,27 @@ async fn run_on_node(
     // ---------------------------------------------------------------- SERVICES
     // One line per service: `spawn_with(name, &ctx, |config, stop| future)`; `config` is the global
     // Config pointed at this devnet, the future must return once `stop.wait()` resolves.
-    // - HTTP API (`pipeit serve`): add `#[command(flatten)] pub serve: crate::serve::ServeArgs` to
-    //   DevArgs (its --listen etc.), then (checked: /healthz answers, SIGTERM stops it with the rest)
-    //     let serve = args.serve.clone();
-    //     services.spawn_with("api", &ctx, |config, stop| async move { crate::serve::run(&serve, &config, stop.wait()).await });
-    // - keeper (`pipeit keeper run`): flatten its args the same way, then
-    //     services.spawn_with("keeper", &ctx, |config, stop| async move { pipeit_keeper::run(crate::keeper::keeper_config(&keeper, &config)?, stop.wait()).await.map_err(Into::into) });
-    let indexer = indexer_config(config);
-    services.spawn_with("indexer", &ctx, |_, stop| {
-        indexer_service(ctx.clone(), indexer, stop)
+    // The keeper indexes as the first step of each tick: one indexer per database (two would race
+    // for the same blocks).
+    let serve = args.serve.clone();
+    services.spawn_with("api", &ctx, |config, stop| async move {
+        crate::serve::run(&serve, &config, stop.wait()).await
+    });
+    let keeper_key = dev_keeper_signer(&ctx.manifest)?;
+    services.spawn_with("keeper", &ctx, |config, stop| async move {
+        let manifest = Manifest::load(&config.manifest)?;
+        let mut keeper = pipeit_keeper::KeeperConfig::new(
+            config.rpc_url.clone(),
+            config.database_url.clone(),
+            manifest,
+            keeper_key,
+        );
+        keeper.indexer.confirmations = config.confirmations;
+        // Base makes a block every 2 s: tick (and index) at that pace on the devnet.
+        keeper.interval = Duration::from_secs(2);
+        pipeit_keeper::run(keeper, stop.wait())
+            .await
+            .map_err(Into::into)
     });
     // ---------------------------------------------------------------- end of SERVICES
     eprintln!(
@@ -282,15 +294,31 @@ fn indexer_config(config: &Config) -> pipeit_indexer::IndexerConfig {
     }
 }
 
-async fn indexer_service(
-    ctx: DevContext,
-    config: pipeit_indexer::IndexerConfig,
-    shutdown: Shutdown,
-) -> eyre::Result<()> {
-    let db = pipeit_db::Db::connect(&ctx.database_url).await?;
-    let mut indexer = pipeit_indexer::Indexer::new(db, ctx.provider, ctx.manifest, config);
-    indexer.run(shutdown.wait()).await?;
-    Ok(())
+/// Anvil's account 1 of its public test mnemonic ("test test ... junk"), the devnet's keeper
+/// (contracts/script/DeployDevnet.s.sol): a published test key that never holds real money.
+const ANVIL_ACCOUNT_1_KEY: &str =
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+/// The keeper's signer on the devnet: `PIPEIT_KEEPER_KEY` if set, else Anvil's account 1; refused
+/// unless it is the manifest's keeper.
+fn dev_keeper_signer(manifest: &Manifest) -> eyre::Result<alloy::signers::local::PrivateKeySigner> {
+    let key =
+        std::env::var(crate::keeper::KEY_VAR).unwrap_or_else(|_| ANVIL_ACCOUNT_1_KEY.to_owned());
+    let signer: alloy::signers::local::PrivateKeySigner = key.trim().parse().map_err(|_| {
+        eyre!(
+            "{} is not a private key (the value is not shown)",
+            crate::keeper::KEY_VAR
+        )
+    })?;
+    if signer.address() != manifest.roles.keeper {
+        return Err(eyre!(
+            "the keeper key is for {} but the manifest's keeper is {}: set {} to the keeper's key",
+            signer.address(),
+            manifest.roles.keeper,
+            crate::keeper::KEY_VAR
+        ));
+    }
+    Ok(signer)
 }
 
 // ------------------------------------------------------------------ deploy or resume
