@@ -57,13 +57,53 @@ from_row!(Session, |r| Ok(Session {
     expires_at: r.try_get::<Ts, _>("expires_at")?.0,
 }));
 
+const SELECT_KEY: &str = "SELECT request_hash, status_code, response FROM idempotency_keys \
+     WHERE business_id = $1 AND key = $2";
+
+/// A replay when the request is the same as the one stored under the key, else `KeyReused`.
+fn answer((hash, status_code, body): (String, i32, Json<Value>), request_hash: B256) -> Idempotent {
+    if hash == format!("{request_hash:#x}") {
+        Idempotent::Replayed(StoredResponse {
+            status_code: u16::try_from(status_code).unwrap_or(500),
+            body: body.0,
+        })
+    } else {
+        Idempotent::KeyReused
+    }
+}
+
 impl Db {
     /// Stores invoice `record` of `business_id` under `(business_id, key)` with the response
     /// `respond` renders, in one transaction: a replay of the same `request_hash` returns the first
     /// response, another request under the same key is [`Idempotent::KeyReused`]. A duplicate
     /// invoice is [`Error::Conflict`] and stores nothing (not even the key, so a corrected retry
-    /// may reuse it).
+    /// may reuse it). Two requests with one key racing (two replicas, say): the loser answers as
+    /// if it had come second (a replay or `KeyReused`), not with the unique violation it hit.
     pub async fn insert_invoice_idempotent(
+        &self,
+        business_id: i64,
+        key: &str,
+        request_hash: B256,
+        record: &InvoiceRecord,
+        respond: impl FnOnce(&Invoice) -> StoredResponse + Send,
+    ) -> Result<Idempotent> {
+        let outcome = self
+            .try_insert_invoice_idempotent(business_id, key, request_hash, record, respond)
+            .await;
+        let lost_a_race = match &outcome {
+            Err(Error::Conflict { .. }) => true,
+            Err(Error::Query { source, .. }) => crate::error::is_unique_violation(source),
+            _ => false,
+        };
+        if lost_a_race {
+            if let Some(earlier) = self.earlier_answer(business_id, key, request_hash).await? {
+                return Ok(earlier);
+            }
+        }
+        outcome
+    }
+
+    async fn try_insert_invoice_idempotent(
         &self,
         business_id: i64,
         key: &str,
@@ -76,24 +116,14 @@ impl Db {
         let at = now();
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await.op(OP)?;
-            let earlier: Option<(String, i32, Json<Value>)> = sqlx::query_as(
-                "SELECT request_hash, status_code, response FROM idempotency_keys \
-                 WHERE business_id = $1 AND key = $2",
-            )
-            .bind(business_id)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await
-            .op(OP)?;
-            if let Some((hash, status_code, body)) = earlier {
-                return Ok(if hash == format!("{request_hash:#x}") {
-                    Idempotent::Replayed(StoredResponse {
-                        status_code: u16::try_from(status_code).unwrap_or(500),
-                        body: body.0,
-                    })
-                } else {
-                    Idempotent::KeyReused
-                });
+            let earlier: Option<(String, i32, Json<Value>)> = sqlx::query_as(SELECT_KEY)
+                .bind(business_id)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .op(OP)?;
+            if let Some(earlier) = earlier {
+                return Ok(answer(earlier, request_hash));
             }
             let invoice = insert_invoice_query(business_id, canonical_id, record, at)
                 .fetch_one(&mut *tx)
@@ -116,6 +146,23 @@ impl Db {
             tx.commit().await.op(OP)?;
             Ok(Idempotent::Created(Box::new(invoice), response))
         })
+    }
+
+    /// What an earlier request under `(business_id, key)` makes of this one, if there was one.
+    async fn earlier_answer(
+        &self,
+        business_id: i64,
+        key: &str,
+        request_hash: B256,
+    ) -> Result<Option<Idempotent>> {
+        let earlier: Option<(String, i32, Json<Value>)> =
+            on_pool!(self, |pool| sqlx::query_as(SELECT_KEY)
+                .bind(business_id)
+                .bind(key)
+                .fetch_optional(pool)
+                .await)
+            .op("read idempotency key")?;
+        Ok(earlier.map(|e| answer(e, request_hash)))
     }
 
     /// Stores a one-use nonce valid until `expires_at`.
