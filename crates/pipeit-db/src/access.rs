@@ -78,7 +78,8 @@ impl Db {
     /// response, another request under the same key is [`Idempotent::KeyReused`]. A duplicate
     /// invoice is [`Error::Conflict`] and stores nothing (not even the key, so a corrected retry
     /// may reuse it). Two requests with one key racing (two replicas, say): the loser answers as
-    /// if it had come second (a replay or `KeyReused`), not with the unique violation it hit.
+    /// if it had come second (a replay or `KeyReused`), not with the unique violation it hit; a
+    /// plain replay takes the same path.
     pub async fn insert_invoice_idempotent(
         &self,
         business_id: i64,
@@ -115,16 +116,10 @@ impl Db {
         let canonical_id = record.canonical_id()?;
         let at = now();
         on_pool!(self, |pool| {
+            // No read of the key first: a replay hits the invoice's unique id, another body under the
+            // key hits the key's primary key, and the caller then answers from the stored key. The
+            // happy path is two statements (each a round trip to the database's worker).
             let mut tx = pool.begin_write().await.op(OP)?;
-            let earlier: Option<(String, i32, Json<Value>)> = sqlx::query_as(SELECT_KEY)
-                .bind(business_id)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .op(OP)?;
-            if let Some(earlier) = earlier {
-                return Ok(answer(earlier, request_hash));
-            }
             let invoice = insert_invoice_query(business_id, canonical_id, record, at)
                 .fetch_one(&mut *tx)
                 .await
