@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use alloy::primitives::{keccak256, Address, U256};
+use alloy::primitives::{Address, U256};
 use alloy::sol_types::SolCall;
 use axum::extract::State;
 use axum::Json;
@@ -486,9 +486,4 @@ async fn request_redeem_tx(
         data,
         "requestRedeem(shares, you)",
     )))
-}
-
-/// keccak-256 of a session token (what the database keeps).
-pub fn token_hash(token: &str) -> alloy::primitives::B256 {
-    keccak256(token.as_bytes())
 }

@@ -142,11 +142,3 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
 }
-
-/// Why a response was refused, for clients written in Rust (tests, the CLI).
-pub fn is_problem(response: &axum::response::Response) -> bool {
-    response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == error::PROBLEM_JSON)
-}

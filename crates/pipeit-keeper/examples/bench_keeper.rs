@@ -32,11 +32,12 @@ fn var(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn percentile(sorted: &[u64], p: f64) -> u64 {
+/// The nearest-rank `p`th percentile (integer math: rank = ceil(p × n / 100)).
+fn percentile(sorted: &[u64], p: usize) -> u64 {
     if sorted.is_empty() {
         return 0;
     }
-    let rank = ((p / 100.0) * (sorted.len() as f64)).ceil() as usize;
+    let rank = (p * sorted.len()).div_ceil(100);
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
@@ -265,8 +266,8 @@ async fn main() {
     );
     println!(
         "  blocks from submission to mined advance: p50 {}  p95 {}  max {}",
-        percentile(&latency, 50.0),
-        percentile(&latency, 95.0),
+        percentile(&latency, 50),
+        percentile(&latency, 95),
         latency.last().copied().unwrap_or(0)
     );
     println!(

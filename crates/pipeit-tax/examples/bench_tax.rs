@@ -9,13 +9,16 @@ mod synth;
 use std::process::Command;
 use std::time::Instant;
 
+use rust_decimal::Decimal;
+
 use chrono::{TimeZone, Utc};
 use futures_util::TryStreamExt;
 use pipeit_db::{ChainContract, Db};
 use std::io::Write;
 
-/// Wall seconds, CPU seconds (user + system) and peak RSS in KiB of `cmd`.
-fn measured(mut cmd: Command) -> (f64, f64, u64) {
+/// Wall and CPU (user + system) seconds and peak RSS in KiB of `cmd`; seconds as `Decimal`
+/// (`/usr/bin/time` prints them as decimal text).
+fn measured(mut cmd: Command) -> (Decimal, Decimal, u64) {
     let report = tempfile::NamedTempFile::new().unwrap();
     let mut timed = Command::new("/usr/bin/time");
     timed
@@ -31,10 +34,10 @@ fn measured(mut cmd: Command) -> (f64, f64, u64) {
     timed.stdout(std::fs::File::create("/dev/null").unwrap());
     let start = Instant::now();
     let status = timed.status().unwrap();
-    let secs = start.elapsed().as_secs_f64();
+    let secs = Decimal::from(start.elapsed().as_millis()) / Decimal::ONE_THOUSAND;
     assert!(status.success(), "{:?} failed", cmd.get_program());
     let text = std::fs::read_to_string(report.path()).unwrap();
-    let fields: Vec<f64> = text
+    let fields: Vec<Decimal> = text
         .trim()
         .lines()
         .last()
@@ -43,7 +46,8 @@ fn measured(mut cmd: Command) -> (f64, f64, u64) {
         .map(|f| f.parse().unwrap())
         .collect();
     let _ = &mut cmd;
-    (secs, fields[0] + fields[1], fields[2] as u64)
+    let kib = u64::try_from(fields[2]).unwrap();
+    (secs, fields[0] + fields[1], kib)
 }
 
 #[tokio::main]
@@ -132,11 +136,16 @@ async fn main() {
         ),
         ("pipeit-tax ledger export", ours_s, ours_cpu, ours_kib),
     ] {
-        println!("{name:<36} {wall:>9.2} {cpu:>9.2} {:>8} MiB", kib >> 10);
+        println!(
+            "{name:<36} {:>9} {:>9} {:>8} MiB",
+            wall.round_dp(2),
+            cpu.round_dp(2),
+            kib >> 10
+        );
     }
     println!(
-        "ratio: {:.2}x the sqlite3 wall time (target <= 1.5x), {:.2}x its CPU time",
-        ours_s / base_s,
-        ours_cpu / base_cpu
+        "ratio: {}x the sqlite3 wall time (target <= 1.5x), {}x its CPU time",
+        (ours_s / base_s).round_dp(2),
+        (ours_cpu / base_cpu).round_dp(2)
     );
 }

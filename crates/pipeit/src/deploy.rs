@@ -106,7 +106,7 @@ fn load_signer(source: KeySource) -> eyre::Result<PrivateKeySigner> {
         KeySource::Env(key) => key.trim().parse::<PrivateKeySigner>().map_err(|_| {
             eyre!("{KEY_VAR} is not a private key (expected 32 bytes as 64 hex digits, 0x optional; the value is not shown)")
         }),
-        KeySource::Keystore(path) => crate::keys::decrypt_keystore(&path),
+        KeySource::Keystore(path) => crate::keys::decrypt_keystore(&path, PASSWORD_VAR),
     }
 }
 

@@ -9,7 +9,7 @@ use alloy::primitives::utils::parse_ether;
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
-use alloy::sol_types::SolCall;
+use alloy::sol_types::{SolCall, SolEvent as _};
 use clap::{Args, Subcommand};
 use eyre::{bail, eyre, WrapErr};
 use pipeit_chain::bindings::FactoringVault;
@@ -81,7 +81,7 @@ async fn sender(args: &InvestorArgs, config: &Config, manifest: &Manifest) -> ey
     match (&args.keystore, &args.dev_account) {
         (Some(_), Some(_)) => bail!("give --keystore or --dev-account, not both"),
         (Some(path), None) => {
-            let signer = crate::keys::decrypt_keystore(path)?;
+            let signer = crate::keys::decrypt_keystore(path, crate::keys::PASSWORD_VAR)?;
             let address = signer.address();
             let provider =
                 pipeit_chain::connect_with_wallet(&config.rpc_url, manifest, EthereumWallet::from(signer)).await?;
@@ -213,8 +213,6 @@ pub async fn run(args: InvestorArgs, config: &Config) -> eyre::Result<()> {
     }
     Ok(())
 }
-
-use alloy::sol_types::SolEvent as _;
 
 fn shares_arg(text: &str, max: U256, what: &str) -> eyre::Result<U256> {
     let shares = if text == "all" {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use alloy::signers::local::PrivateKeySigner;
 use clap::{Args, Subcommand, ValueEnum};
-use eyre::{bail, eyre, WrapErr};
+use eyre::{bail, eyre};
 use pipeit_core::signal_model::{self, ModelParams, PricePoint};
 use pipeit_keeper::signals::{ApiKey, TokenMetricsConfig};
 use pipeit_keeper::{Keeper, KeeperConfig, SignalsConfig};
@@ -183,24 +183,7 @@ fn load_signer(keystore: Option<&PathBuf>) -> eyre::Result<PrivateKeySigner> {
             // Never echo the value.
             eyre!("{KEY_VAR} is not a hex private key (32 bytes, with or without 0x)")
         }),
-        (Some(path), None) => {
-            let password = match std::env::var(PASSWORD_VAR) {
-                Ok(p) => p,
-                Err(_) => rpassword::prompt_password(format!(
-                    "password for the keystore {}: ",
-                    path.display()
-                ))
-                .wrap_err_with(|| {
-                    format!("the keystore needs a password: set {PASSWORD_VAR} or run on a terminal")
-                })?,
-            };
-            PrivateKeySigner::decrypt_keystore(path, password).map_err(|e| {
-                eyre!(
-                    "cannot open the keystore {}: {e} (wrong password or not a JSON keystore)",
-                    path.display()
-                )
-            })
-        }
+        (Some(path), None) => crate::keys::decrypt_keystore(path, PASSWORD_VAR),
         (None, None) => bail!(
             "no keeper key: set {KEY_VAR} (hex private key) in the environment, or pass --keystore PATH"
         ),

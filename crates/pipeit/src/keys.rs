@@ -7,25 +7,26 @@ use std::path::Path;
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{bail, eyre, WrapErr};
 
-/// Environment variable holding a keystore's password.
+/// Environment variable holding a keystore's password (the keeper has its own, so that one
+/// environment can hold both).
 pub const PASSWORD_VAR: &str = "PIPEIT_KEYSTORE_PASSWORD";
 
-/// Decrypts the keystore at `path`.
-pub fn decrypt_keystore(path: &Path) -> eyre::Result<PrivateKeySigner> {
+/// Decrypts the keystore at `path`; the password comes from `password_var` or a terminal prompt.
+pub fn decrypt_keystore(path: &Path, password_var: &str) -> eyre::Result<PrivateKeySigner> {
     if !path.is_file() {
         bail!(
             "no keystore at {}: give the path of an encrypted JSON keystore (e.g. from `cast wallet new`)",
             path.display()
         );
     }
-    let password = match std::env::var(PASSWORD_VAR) {
+    let password = match std::env::var(password_var) {
         Ok(p) => p,
         Err(_) if std::io::stdin().is_terminal() => {
             rpassword::prompt_password(format!("password for {}: ", path.display()))
                 .wrap_err("cannot read the password from the terminal")?
         }
         Err(_) => bail!(
-            "the keystore {} needs a password: set {PASSWORD_VAR}, or run on a terminal to be prompted",
+            "the keystore {} needs a password: set {password_var}, or run on a terminal to be prompted",
             path.display()
         ),
     };
@@ -33,7 +34,7 @@ pub fn decrypt_keystore(path: &Path) -> eyre::Result<PrivateKeySigner> {
         let why = e.to_string();
         if why.to_lowercase().contains("mac") {
             eyre!(
-                "cannot decrypt the keystore {}: wrong password (check {PASSWORD_VAR} or what you typed)",
+                "cannot decrypt the keystore {}: wrong password (check {password_var} or what you typed)",
                 path.display()
             )
         } else {

@@ -150,7 +150,9 @@ async fn two_replicas_on_one_postgres_database_act_as_one_service() {
     assert_eq!(ra.1, rb.1, "both replicas give the first answer");
     assert_eq!(stack.db.list_invoices(None, None).await.unwrap().len(), 1);
     // A retry on either replica replays the stored answer.
-    let retry = http(b.port, "POST", "/v1/invoices", &headers, Some(&body)).await.unwrap();
+    let retry = http(b.port, "POST", "/v1/invoices", &headers, Some(&body))
+        .await
+        .unwrap();
     assert_eq!(retry, ra);
 
     // A nonce issued by one replica is usable once, on the other.
