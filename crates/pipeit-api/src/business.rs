@@ -53,7 +53,7 @@ async fn quote(
 ) -> ApiResult<Json<pipeit_core::pricing::Quote>> {
     use pipeit_core::pricing::{self, QuoteError, QuoteInput};
     use pipeit_core::scoring::{DebtorKey, Policy};
-    let now = Utc::now();
+    let now = state.chain_now().await?;
     let record = request.to_record(now.date_naive())?;
     let context = state
         .db()
@@ -153,7 +153,7 @@ async fn submit_invoice(
     ApiJson(request): ApiJson<InvoiceRequest>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
-    let record = request.to_record(Utc::now().date_naive())?;
+    let record = request.to_record(state.chain_now().await?.date_naive())?;
     let request_hash = keccak256(serde_json::to_vec(&request).unwrap_or_default());
     let _turn = state.write_turn().await;
     let outcome = state

@@ -181,6 +181,24 @@ impl AppState {
         }
     }
 
+    /// The chain's clock: the latest block's time. Dates the service checks (an invoice's issue and
+    /// due dates, a tax year not yet begun, "now" in the vault's history) are the chain's, which is
+    /// what the vault itself checks them against, never the server's wall clock.
+    pub async fn chain_now(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+        use alloy::providers::Provider;
+        let block = self
+            .0
+            .chain
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| ApiError::unavailable(format!("the node failed: {e}")))?
+            .ok_or_else(|| ApiError::unavailable("the node has no latest block"))?;
+        let seconds = i64::try_from(block.header.timestamp).unwrap_or(i64::MAX);
+        chrono::DateTime::from_timestamp(seconds, 0)
+            .ok_or_else(|| ApiError::unavailable("the node's latest block has no valid time"))
+    }
+
     /// The vault figures' cache.
     pub fn vault_cache(&self) -> &TtlCache<crate::vault::VaultView> {
         &self.0.vault

@@ -5,7 +5,6 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use futures_util::StreamExt;
 use pipeit_tax::{BusinessReportRequest, InvestorReportRequest, TaxError, VaultReportRequest};
 use serde::Deserialize;
@@ -96,7 +95,7 @@ async fn investor_tax(
         q.method.as_deref(),
         q.format.as_deref(),
         q.tz.as_deref(),
-        Utc::now(),
+        state.chain_now().await?,
     )
     .map_err(refused)?;
     pipeit_tax::check_investor(state.db(), &request)
@@ -169,7 +168,7 @@ async fn business_tax(
         &address,
         &year,
         q.tz.as_deref(),
-        Utc::now(),
+        state.chain_now().await?,
     )
     .map_err(refused)?;
     pipeit_tax::check_business(state.db(), &request)
@@ -197,7 +196,7 @@ async fn vault_income_statement(
         q.from.as_deref(),
         q.to.as_deref(),
         q.tz.as_deref(),
-        Utc::now(),
+        state.chain_now().await?,
     )
     .map_err(refused)?;
     let name = match (&q.year, &q.from, &q.to) {

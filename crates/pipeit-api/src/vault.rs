@@ -5,7 +5,6 @@ use alloy::primitives::utils::format_units;
 use alloy::primitives::U256;
 use axum::extract::State;
 use axum::Json;
-use chrono::Utc;
 use pipeit_chain::bindings::{FactoringVault, OracleGuard};
 use pipeit_db::{ChainContract, SharePrice};
 use rust_decimal::{Decimal, MathematicalOps};
@@ -180,10 +179,9 @@ async fn read_vault(state: AppState) -> ApiResult<VaultView> {
         });
     }
     let usd = eth_usd(chain).await;
-    let now = Utc::now().timestamp().unsigned_abs();
     let latest = state
         .db()
-        .share_price_at_or_before(indexed(chain), now)
+        .share_price_at_or_before(indexed(chain), i64::MAX.unsigned_abs())
         .await?;
     let apy = |days: u64| {
         let state = state.clone();
@@ -242,15 +240,25 @@ pub fn usd_value(wei: U256, price: Decimal) -> Option<String> {
         })
 }
 
-/// Price per share as a Decimal (assets per supply), `None` before the first deposit.
+/// Wei per whole share (10^21 units) at a recorded point, as the vault's `convertToAssets` gives it
+/// (virtual shares and asset of the decimals offset included, rounded down): 1 ETH in an empty vault,
+/// as `convertToAssets` says, so `/v1/vault` and its history agree.
+fn share_price_wei(point: &SharePrice) -> Option<U256> {
+    pipeit_core::convert_to_assets(
+        U256::from(ONE_SHARE),
+        point.total_supply,
+        point.total_assets,
+        pipeit_core::VAULT_DECIMALS_OFFSET,
+        pipeit_core::Rounding::Floor,
+    )
+    .ok()
+}
+
+/// [`share_price_wei`] in ETH, as a Decimal.
 fn price_of(point: &SharePrice) -> Option<Decimal> {
-    if point.total_supply.is_zero() {
-        return None;
-    }
-    // Scale both to 18 significant places: wei totals exceed Decimal's 96-bit mantissa.
-    let scaled = point.total_assets * U256::from(10u64).pow(U256::from(18u64)) / point.total_supply;
+    let wei = share_price_wei(point)?;
     Some(Decimal::from_i128_with_scale(
-        i128::try_from(u128::try_from(scaled).ok()?).ok()?,
+        i128::try_from(u128::try_from(wei).ok()?).ok()?,
         18,
     ))
 }
@@ -303,8 +311,10 @@ async fn history(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> ApiResult<Json<Vec<SharePricePoint>>> {
-    let now = Utc::now().timestamp().unsigned_abs();
-    let to = query.to.unwrap_or(now);
+    let to = match query.to {
+        Some(to) => to,
+        None => state.chain_now().await?.timestamp().unsigned_abs(),
+    };
     let from = query.from.unwrap_or(to.saturating_sub(30 * 86_400));
     if from > to {
         return Err(ApiError::field(
@@ -326,8 +336,7 @@ async fn history(
             .map(|p| SharePricePoint {
                 block_number: p.block_number,
                 timestamp: p.timestamp,
-                share_price_eth: price_of(p)
-                    .map_or_else(|| "0".to_owned(), |d| d.normalize().to_string()),
+                share_price_eth: share_price_wei(p).map_or_else(|| "0".to_owned(), eth),
                 total_assets_wei: p.total_assets.to_string(),
                 total_supply: p.total_supply.to_string(),
             })
@@ -340,13 +349,26 @@ async fn history(
 mod tests {
     use super::*;
 
-    fn point(ts: u64, assets: u64, supply: u64) -> SharePrice {
+    const ETH: u128 = 1_000_000_000_000_000_000;
+
+    /// A point with `assets` ETH behind `supply` whole shares (21 decimals each).
+    fn point(ts: u64, assets: u128, supply: u128) -> SharePrice {
         SharePrice {
             block_number: ts,
             timestamp: ts,
-            total_assets: U256::from(assets),
-            total_supply: U256::from(supply),
+            total_assets: U256::from(assets * ETH),
+            total_supply: U256::from(supply * ONE_SHARE),
         }
+    }
+
+    #[test]
+    fn a_first_deposit_prices_a_share_at_one_eth() {
+        // 1 ETH in, 10^21 share units out (decimals offset 3): one whole share is worth 1 ETH,
+        // not 0.001 (the history once divided wei by share units).
+        let p = point(0, 1, 1);
+        assert_eq!(share_price_wei(&p), Some(U256::from(ETH)));
+        assert_eq!(eth(share_price_wei(&p).unwrap()), "1.000000000000000000");
+        assert_eq!(share_price_wei(&point(0, 0, 0)), Some(U256::from(ETH)));
     }
 
     #[test]
@@ -367,7 +389,8 @@ mod tests {
     #[test]
     fn no_growth_without_time_or_supply() {
         assert!(annualised_growth(&point(5, 100, 1000), &point(5, 110, 1000)).is_none());
-        assert!(annualised_growth(&point(0, 0, 0), &point(86_400, 110, 1000)).is_none());
+        let empty = annualised_growth(&point(0, 0, 0), &point(86_400, 0, 0)).unwrap_or_default();
+        assert_eq!(empty, Decimal::ZERO);
     }
 
     #[test]

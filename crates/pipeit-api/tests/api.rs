@@ -12,7 +12,7 @@ use alloy::signers::SignerSync;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use axum::Router;
-use chrono::{Duration, Utc};
+use chrono::{Datelike, Duration, Utc};
 use http_body_util::BodyExt;
 use pipeit_api::{app, ApiConfig, AppState, Chain};
 use pipeit_chain::bindings::FactoringVault;
@@ -179,7 +179,8 @@ async fn onboard(stack: &TestStack, name: &str) -> (i64, String) {
 }
 
 fn invoice_body(number: &str) -> Value {
-    let today = Utc::now().date_naive();
+    // Dates from the chain's clock (every stack starts at CHAIN_START), never the wall clock's.
+    let today = pipeit_testkit::chain_start_date();
     json!({
         "debtor": { "name": "Acme Inc.", "registration_id": "US-12-3456789", "country": "US" },
         "invoice_number": number,
@@ -520,7 +521,7 @@ async fn bad_input_corpus_is_refused_and_writes_nothing(stack: &TestStack) {
     assert!(revoked_id > 0);
     let existing = api.submit(&key, "existing", &invoice_body("INV-1")).await;
     let existing_id = existing.body["id"].as_i64().unwrap();
-    let today = Utc::now().date_naive();
+    let today = stack.today().await;
     let ok = invoice_body("INV-2");
 
     let mut cases = vec![
@@ -1088,7 +1089,7 @@ async fn investor_signs_in_and_sees_position(stack: &TestStack) {
     assert!(history.body[0]["eth_usd"].is_string());
 
     // Tax reports through the same writers as `pipeit tax`, streamed as CSV.
-    let year = Utc::now().format("%Y").to_string();
+    let year = stack.now().await.format("%Y").to_string();
     let csv = api
         .get(
             &format!("/v1/investor/tax?year={year}&format=koinly"),
@@ -1104,7 +1105,7 @@ async fn investor_signs_in_and_sees_position(stack: &TestStack) {
     let text = csv.body.as_str().unwrap();
     assert!(text.starts_with("Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,Net Worth Amount,Net Worth Currency,Label,Description,TxHash"), "{text}");
     assert!(text.lines().count() >= 2, "the deposit is in it: {text}");
-    let last_year = (Utc::now().format("%Y").to_string().parse::<i32>().unwrap() - 1).to_string();
+    let last_year = (stack.now().await.year() - 1).to_string();
     let empty = api
         .get(&format!("/v1/investor/tax?year={last_year}"), &token)
         .await;

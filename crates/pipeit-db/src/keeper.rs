@@ -394,15 +394,21 @@ impl Db {
         Ok(row.map(|(body, at)| (body.0, at.0)))
     }
 
-    /// Stores (or replaces) a cached response body, fetched now.
-    pub async fn signal_cache_put(&self, key: &str, body: &Value) -> Result<()> {
+    /// Stores (or replaces) a cached response body, fetched at `fetched_at` (the caller's clock: the
+    /// keeper's is the chain's, so the cache's age is measured on the clock that reads it).
+    pub async fn signal_cache_put(
+        &self,
+        key: &str,
+        body: &Value,
+        fetched_at: DateTime<Utc>,
+    ) -> Result<()> {
         on_pool!(self, |pool| sqlx::query(
             "INSERT INTO signal_cache (cache_key, body, fetched_at) VALUES ($1, $2, $3) \
              ON CONFLICT (cache_key) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
         )
         .bind(key)
         .bind(Json(body))
-        .bind(Ts(now()))
+        .bind(Ts(fetched_at))
         .execute(pool)
         .await
         .map(drop))

@@ -276,13 +276,18 @@ async fn market_signals_round_trip_and_latest_wins(t: &TestDb) {
 
 async fn signal_cache_replaces(t: &TestDb) {
     assert!(t.db.signal_cache_get("k").await.unwrap().is_none());
-    t.db.signal_cache_put("k", &json!({"a": 1})).await.unwrap();
-    let (first, first_at) = t.db.signal_cache_get("k").await.unwrap().unwrap();
-    assert_eq!(first, json!({"a": 1}));
-    t.db.signal_cache_put("k", &json!({"a": 2})).await.unwrap();
-    let (second, second_at) = t.db.signal_cache_get("k").await.unwrap().unwrap();
-    assert_eq!(second, json!({"a": 2}));
-    assert!(second_at >= first_at);
+    let first_at = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
+    let second_at = Utc.with_ymd_and_hms(2026, 3, 2, 10, 5, 0).unwrap();
+    t.db.signal_cache_put("k", &json!({"a": 1}), first_at)
+        .await
+        .unwrap();
+    let first = t.db.signal_cache_get("k").await.unwrap().unwrap();
+    assert_eq!(first, (json!({"a": 1}), first_at));
+    t.db.signal_cache_put("k", &json!({"a": 2}), second_at)
+        .await
+        .unwrap();
+    let second = t.db.signal_cache_get("k").await.unwrap().unwrap();
+    assert_eq!(second, (json!({"a": 2}), second_at), "replaced, with its time");
 }
 
 async fn keeper_state_and_counters(t: &TestDb) {

@@ -139,7 +139,14 @@ pub struct Indexer {
     /// The current `eth_getLogs` range (halved on errors, grown back on success).
     range: u64,
     feed_decimals: Option<u8>,
+    /// Time of the last share price recorded (loaded from the database on first use).
+    last_share_sample: Option<u64>,
 }
+
+/// The share price moves without events (fees accrue, strategies gain or lose): besides each event's
+/// block, a pass records it at its last block when this much chain time passed since the last record,
+/// so a chart drawn from the history shows those moves.
+pub const SHARE_PRICE_SAMPLE_EVERY: u64 = 3_600;
 
 /// Why a range was not stored.
 enum RangeOutcome {
@@ -172,6 +179,7 @@ impl Indexer {
             at,
             range,
             feed_decimals: None,
+            last_share_sample: None,
         }
     }
 
@@ -435,6 +443,14 @@ impl Indexer {
                 batch.share_prices.push(share);
             }
         }
+        if !event_blocks.contains(&to) && self.share_price_due(last.timestamp).await? {
+            if let Some(share) = self.share_price_at(to, last.timestamp).await? {
+                batch.share_prices.push(share);
+            }
+        }
+        if let Some(latest) = batch.share_prices.iter().map(|p| p.timestamp).max() {
+            self.last_share_sample = Some(latest);
+        }
         let fees = self.tx_fees(&batch).await?;
         let events = batch.events.len() as u64;
         self.db
@@ -545,6 +561,23 @@ impl Indexer {
             round_id: U256::from(round.roundId),
             updated_at: round.updatedAt.saturating_to(),
         }))
+    }
+
+    /// Whether a share price is due at chain time `timestamp` ([`SHARE_PRICE_SAMPLE_EVERY`]).
+    async fn share_price_due(&mut self, timestamp: u64) -> Result<bool> {
+        let last = match self.last_share_sample {
+            Some(last) => last,
+            None => {
+                let recorded = self
+                    .db
+                    .share_price_at_or_before(self.at, i64::MAX.unsigned_abs())
+                    .await?;
+                let last = recorded.map_or(0, |p| p.timestamp);
+                self.last_share_sample = Some(last);
+                last
+            }
+        };
+        Ok(timestamp >= last.saturating_add(SHARE_PRICE_SAMPLE_EVERY))
     }
 
     /// The vault's `totalAssets()` and `totalSupply()` at block `n`.

@@ -150,6 +150,13 @@ async fn serve(mode: Mode) -> (String, Fake) {
     (format!("http://{addr}"), fake)
 }
 
+/// A fixed "now" (tests never read the wall clock for dates: the daily budget is per date).
+fn clock() -> chrono::DateTime<Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-12-31T23:59:30Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
 async fn fresh_db() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("k.db").display());
@@ -170,7 +177,7 @@ async fn documented_shapes_give_a_signal_and_the_cache_saves_calls() {
     let (base, fake) = serve(Mode::Documented).await;
     let (_dir, db) = fresh_db().await;
     let tm = TokenMetrics::new(config(&base, KEY), db.clone()).unwrap();
-    let signal = tm.fetch(Utc::now()).await.unwrap();
+    let signal = tm.fetch(clock()).await.unwrap();
     // trend = 0.6 * -1 + 0.4 * (31.07 - 50) / 50 = -0.75144; risk = 0.7 * 0.6893 + 0.3 = 0.78251.
     assert_eq!(signal.trend, dec!(-0.7514));
     assert_eq!(signal.risk, dec!(0.7825));
@@ -179,10 +186,10 @@ async fn documented_shapes_give_a_signal_and_the_cache_saves_calls() {
     assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
     assert!(fake.seen.lock().unwrap().iter().all(|(_, k)| k == KEY));
     // Within the cache's lifetime: no call at all.
-    let again = tm.fetch(Utc::now()).await.unwrap();
+    let again = tm.fetch(clock()).await.unwrap();
     assert_eq!(again.trend, signal.trend);
     assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
-    assert_eq!(tm.calls_today(Utc::now()).await.unwrap(), 3);
+    assert_eq!(tm.calls_today(clock()).await.unwrap(), 3);
 }
 
 #[tokio::test]
@@ -190,7 +197,7 @@ async fn lower_case_field_names_read_the_same() {
     let (base, _) = serve(Mode::LowerCase).await;
     let (_dir, db) = fresh_db().await;
     let tm = TokenMetrics::new(config(&base, KEY), db).unwrap();
-    let signal = tm.fetch(Utc::now()).await.unwrap();
+    let signal = tm.fetch(clock()).await.unwrap();
     assert_eq!((signal.trend, signal.risk), (dec!(-0.7514), dec!(0.7825)));
 }
 
@@ -199,7 +206,7 @@ async fn a_rejected_key_is_fatal_and_never_shown() {
     let (base, fake) = serve(Mode::Documented).await;
     let (_dir, db) = fresh_db().await;
     let tm = TokenMetrics::new(config(&base, "tm-wrong-key-9876"), db).unwrap();
-    let err = tm.fetch(Utc::now()).await.unwrap_err();
+    let err = tm.fetch(clock()).await.unwrap_err();
     assert!(
         matches!(err, SignalError::Unauthorized { status: 401 }),
         "{err}"
@@ -219,7 +226,7 @@ async fn rate_limits_are_retried() {
     let (base, fake) = serve(Mode::RateLimitedTwice).await;
     let (_dir, db) = fresh_db().await;
     let tm = TokenMetrics::new(config(&base, KEY), db).unwrap();
-    let signal = tm.fetch(Utc::now()).await.unwrap();
+    let signal = tm.fetch(clock()).await.unwrap();
     assert_eq!(signal.trend, dec!(-0.7514));
     assert_eq!(
         fake.calls.load(Ordering::SeqCst),
@@ -233,7 +240,7 @@ async fn a_server_that_stays_down_is_an_error_after_the_attempts() {
     let (base, fake) = serve(Mode::Down).await;
     let (_dir, db) = fresh_db().await;
     let tm = TokenMetrics::new(config(&base, KEY), db).unwrap();
-    let err = tm.fetch(Utc::now()).await.unwrap_err();
+    let err = tm.fetch(clock()).await.unwrap_err();
     assert!(
         matches!(
             &err,
@@ -257,9 +264,9 @@ async fn past_the_budget_a_stale_answer_is_used_and_nothing_is_called() {
     c.daily_budget = 3;
     c.cache_ttl = Duration::ZERO;
     let tm = TokenMetrics::new(c.clone(), db.clone()).unwrap();
-    tm.fetch(Utc::now()).await.unwrap();
+    tm.fetch(clock()).await.unwrap();
     assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
-    let stale = tm.fetch(Utc::now()).await.unwrap();
+    let stale = tm.fetch(clock()).await.unwrap();
     assert_eq!(stale.trend, dec!(-0.7514));
     assert_eq!(fake.calls.load(Ordering::SeqCst), 3, "over budget: no call");
 
@@ -267,7 +274,7 @@ async fn past_the_budget_a_stale_answer_is_used_and_nothing_is_called() {
     let (_dir2, db2) = fresh_db().await;
     c.daily_budget = 0;
     let tm = TokenMetrics::new(c, db2).unwrap();
-    let err = tm.fetch(Utc::now()).await.unwrap_err();
+    let err = tm.fetch(clock()).await.unwrap_err();
     assert!(
         matches!(err, SignalError::QuotaExhausted { budget: 0, .. }),
         "{err}"
@@ -284,7 +291,7 @@ async fn file_signal_is_read_and_checked() {
     )
     .unwrap();
     let source = FileSignal::new(&path);
-    let signal = source.fetch(Utc::now()).await.unwrap();
+    let signal = source.fetch(clock()).await.unwrap();
     assert_eq!((signal.risk, signal.trend), (dec!(0.3), dec!(-0.2)));
     assert_eq!(signal.source, "file");
     std::fs::write(
@@ -292,10 +299,10 @@ async fn file_signal_is_read_and_checked() {
         r#"{"as_of": "2026-05-01T12:00:00Z", "risk": "1.3", "trend": 0}"#,
     )
     .unwrap();
-    let err = source.fetch(Utc::now()).await.unwrap_err();
+    let err = source.fetch(clock()).await.unwrap_err();
     assert!(err.to_string().contains("risk: 1.3"), "{err}");
     let err = FileSignal::new(dir.path().join("missing.json"))
-        .fetch(Utc::now())
+        .fetch(clock())
         .await
         .unwrap_err();
     assert!(err.to_string().contains("missing.json"), "{err}");
@@ -308,9 +315,9 @@ async fn onbox_model_reads_recorded_prices() {
         chain_id: 8453,
         contract: Address::repeat_byte(0xaa),
     };
-    let now = Utc::now().timestamp() as u64;
+    let now = clock().timestamp() as u64;
     let source = OnBox::new(db.clone(), at, Default::default());
-    let err = source.fetch(Utc::now()).await.unwrap_err();
+    let err = source.fetch(clock()).await.unwrap_err();
     assert!(matches!(err, SignalError::NoData(_)), "{err}");
 
     // Five readings an hour apart, falling 2 % each; one repeated (same feed update) is merged.
@@ -353,7 +360,7 @@ async fn onbox_model_reads_recorded_prices() {
     .await
     .unwrap();
     assert_eq!(source.prices_since(0).await.unwrap().len(), 5);
-    let signal = source.fetch(Utc::now()).await.unwrap();
+    let signal = source.fetch(clock()).await.unwrap();
     // 3000 -> 2760: -8 % over the window = trend -0.8.
     assert_eq!(signal.trend, dec!(-0.8));
     assert!(signal.risk > dec!(0.5), "{}", signal.risk);

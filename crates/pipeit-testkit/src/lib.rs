@@ -34,6 +34,19 @@ use pipeit_db::{ChainContract, Db};
 pub use pipeit_chain;
 pub use pipeit_db;
 
+/// Every stack's chain begins at this time (Anvil's genesis timestamp, 2026-03-02T00:00:00Z; later
+/// blocks follow the time elapsed since), whatever the wall clock says. Tests take dates and years
+/// from the chain ([`TestStack::now`]), so a suite green in June is green at Christmas; the date is
+/// far from a year's end, so a scenario that moves the chain some months forward stays in one year.
+pub const CHAIN_START: u64 = 1_772_409_600;
+
+/// The chain's date at [`CHAIN_START`] (for request bodies built before any time passes).
+pub fn chain_start_date() -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp(i64::try_from(CHAIN_START).unwrap_or_default(), 0)
+        .expect("CHAIN_START is a valid time")
+        .date_naive()
+}
+
 /// The environment variable naming a PostgreSQL server for tests (`scripts/pg-test-cluster url`).
 pub const PG_URL_VAR: &str = "PIPEIT_TEST_PG_URL";
 
@@ -116,6 +129,8 @@ impl TestStack {
         let mut anvil = Anvil::new()
             .path(root.join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"))
             .chain_id(8453)
+            .arg("--timestamp")
+            .arg(CHAIN_START.to_string())
             .timeout(30_000)
             .keep_stdout()
             .try_spawn()
@@ -327,6 +342,17 @@ impl TestStack {
             .expect("a latest block")
             .header
             .timestamp
+    }
+
+    /// The chain's clock: the latest block's time.
+    pub async fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let seconds = i64::try_from(self.timestamp().await).expect("a timestamp in range");
+        chrono::DateTime::from_timestamp(seconds, 0).expect("a valid time")
+    }
+
+    /// The chain's date (UTC).
+    pub async fn today(&self) -> chrono::NaiveDate {
+        self.now().await.date_naive()
     }
 
     /// Mines `n` empty blocks.

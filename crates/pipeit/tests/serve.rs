@@ -87,7 +87,7 @@ async fn http(
 }
 
 fn invoice() -> Value {
-    let today = chrono::Utc::now().date_naive();
+    let today = pipeit_testkit::chain_start_date();
     json!({
         "debtor": { "name": "Acme Inc.", "registration_id": "12-3456789", "country": "US" },
         "invoice_number": "R-1",

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use alloy::primitives::{Address, U256};
 use alloy::rpc::types::TransactionReceipt;
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use pipeit_testkit::{send, TestStack};
 
 fn pipeit(stack: &TestStack, db_url: &str, args: &[&str]) -> Output {
@@ -78,7 +78,7 @@ async fn tax_reports_from_an_indexed_devnet_and_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = format!("sqlite://{}", dir.path().join("tax.sqlite").display());
     ok(&pipeit(&stack, &db_url, &["index", "--once"]));
-    let year = Utc::now().year().to_string();
+    let year = stack.now().await.year().to_string();
     let me_hex = format!("{me:#x}");
 
     // Ledger to a file: the deposits' basis includes the gas of their receipts (recorded by the
@@ -175,7 +175,7 @@ async fn tax_reports_from_an_indexed_devnet_and_bad_input() {
     );
 
     // A year with no activity: the header only.
-    let last_year = (Utc::now().year() - 1).to_string();
+    let last_year = (stack.now().await.year() - 1).to_string();
     let empty = ok(&pipeit(
         &stack,
         &db_url,

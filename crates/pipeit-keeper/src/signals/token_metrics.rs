@@ -166,7 +166,7 @@ impl TokenMetrics {
         match self.call(path, &url, now).await {
             Ok(body) => {
                 let rows = envelope(path, &body)?;
-                self.db.signal_cache_put(&cache_key, &body).await?;
+                self.db.signal_cache_put(&cache_key, &body, now).await?;
                 Ok(rows)
             }
             Err(error @ SignalError::QuotaExhausted { .. }) => match cached {
