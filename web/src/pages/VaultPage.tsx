@@ -49,7 +49,15 @@ function Breakdown({ v }: { v: VaultView }) {
   const positive = parts.filter((p) => p.wei > 0n);
   return (
     <>
-      <div className="bar" role="img" aria-label={positive.map((p) => `${p.label} ${formatPercent(fraction(p.wei, total), 1)}`).join('; ')}>
+      <div
+        className="bar"
+        role="img"
+        aria-label={
+          positive.length > 0
+            ? positive.map((p) => `${p.label} ${formatPercent(fraction(p.wei, total), 1)}`).join('; ')
+            : 'No assets in the vault yet'
+        }
+      >
         {total > 0n
           ? positive.map((p) => (
               <span key={p.key} className={`bar-seg ${p.tone}`} style={{ flexGrow: Number((p.wei * 10_000n) / total) }} />

@@ -2,12 +2,21 @@
 // wallet announces nothing. Every chain read goes through the connected wallet's own provider: the
 // app holds no RPC URL. Without a wallet, the app reads the API only.
 import { createConfig, custom, injected } from 'wagmi';
-import type { EIP1193Provider } from 'viem';
+import { defineChain, type EIP1193Provider } from 'viem';
 import { base } from 'viem/chains';
 
-/** The vault's chain: Base (the devnet runs Anvil with Base's chain id). */
-export const CHAIN = base;
-export const CHAIN_ID = base.id;
+/**
+ * The vault's chain: Base (the devnet runs Anvil with Base's chain id). Without Multicall3: the
+ * devnet has none at its canonical address, so reads go one call each (wagmi falls back).
+ */
+export const CHAIN = defineChain({
+  id: base.id,
+  name: base.name,
+  nativeCurrency: base.nativeCurrency,
+  rpcUrls: base.rpcUrls,
+  blockExplorers: base.blockExplorers,
+});
+export const CHAIN_ID = CHAIN.id;
 
 let activeProvider: EIP1193Provider | undefined;
 

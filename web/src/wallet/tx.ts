@@ -2,7 +2,7 @@
 // opens) → awaiting signature → pending (hash) → mined → indexed (the API's history shows it).
 import { useCallback, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { call, sendTransaction, waitForTransactionReceipt } from 'wagmi/actions';
+import { call, estimateGas, sendTransaction, waitForTransactionReceipt } from 'wagmi/actions';
 import type { Address, Hex } from 'viem';
 import { api } from '../api/client';
 import { ApiProblem } from '../api/client';
@@ -10,6 +10,9 @@ import { describeError } from '../lib/errors';
 import { tryParseWei } from '../lib/money';
 import type { UnsignedTx } from '../api/types';
 import { CHAIN_ID, wagmiConfig } from './config';
+
+/** Gas limit = estimate × 130 % when the API gives no limit of its own. */
+const GAS_MARGIN_PERCENT = 130n;
 
 export interface TxRequest {
   to: Address;
@@ -61,13 +64,19 @@ export function useTx() {
         const req = await build();
         // Preflight: a revert is decoded and shown without asking the wallet to sign.
         await call(wagmiConfig, { account, to: req.to, data: req.data, value: req.value, chainId: CHAIN_ID });
+        // A gas limit with a margin: state (accrual, the queue) moves between estimate and inclusion.
+        const gas =
+          req.gas ??
+          ((await estimateGas(wagmiConfig, { account, to: req.to, data: req.data, value: req.value, chainId: CHAIN_ID })) *
+            GAS_MARGIN_PERCENT) /
+            100n;
         setState({ step: 'signing' });
         hash = await sendTransaction(wagmiConfig, {
           account,
           to: req.to,
           data: req.data,
           value: req.value,
-          gas: req.gas,
+          gas,
           chainId: CHAIN_ID,
         });
         setState({ step: 'pending', hash });
