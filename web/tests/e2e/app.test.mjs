@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { formatUnits, parseEther, toFunctionSelector, keccak256, toHex } from 'viem';
-import { api, axe, chain, env, launch, screenshots, send, vault, vaultAbi, walletPage } from './harness.mjs';
+import { api, axe, chain, env, launch, rpc, screenshots, send, vault, vaultAbi, walletPage } from './harness.mjs';
 
 const investors = env.manifest.roles.investors;
 const INVESTOR = investors[0]; // the account the test wallet holds
@@ -31,6 +31,9 @@ async function until(what, fn, timeoutMs = 60_000) {
 
 let context;
 before(async () => {
+  // Blocks keep coming, as on Base (2 s there): the indexer counts an event once it is buried under
+  // its confirmations, and Anvil alone mines only when a transaction arrives.
+  await rpc('evm_setIntervalMining', [1]);
   context = await launch();
 });
 after(async () => {
