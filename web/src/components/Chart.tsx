@@ -37,7 +37,7 @@ export function PriceChart({ points }: { points: SharePricePoint[] }) {
         scales: { x: { time: true }, price: { auto: true }, assets: { auto: true } },
         axes: [
           { stroke: '#475467', grid: { stroke: '#eaecf0' } },
-          { scale: 'price', stroke: '#1d4ed8', grid: { stroke: '#eaecf0' }, size: 70, values: (_u, v) => v.map((x) => x.toFixed(4)) },
+          { scale: 'price', stroke: '#1d4ed8', grid: { stroke: '#eaecf0' }, size: 80 },
           { scale: 'assets', side: 1, stroke: '#047857', grid: { show: false }, size: 70 },
         ],
         series: [

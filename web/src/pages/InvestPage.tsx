@@ -110,12 +110,12 @@ function Position({ ethUsd }: { ethUsd: string | null | undefined }) {
           <Eth wei={basis} />
         </Stat>
         <Stat label="Unrealised gain">
-          <span className={gain < 0n ? 'neg' : 'pos'}>
+          <span className={gain < 0n ? 'neg' : gain > 0n ? 'pos' : ''}>
             <Eth wei={gain} decimals={6} />
           </span>
         </Stat>
         <Stat label="Yield earned since your first deposit">
-          <span className={earned < 0n ? 'neg' : 'pos'}>
+          <span className={earned < 0n ? 'neg' : earned > 0n ? 'pos' : ''}>
             <Eth wei={earned} decimals={6} />
           </span>
         </Stat>
@@ -163,7 +163,10 @@ function DepositForm({ account, vault, paused }: { account: Address; vault: Addr
       const done = await tx.run(account, async () =>
         fromUnsigned(unwrap(await api.POST('/v1/investor/transactions/deposit', { body: { assets_wei: amount.toString() } }))),
       );
-      if (done) setText('');
+      if (done) {
+        setText('');
+        setTouched(false);
+      }
       return;
     }
     if (!vault || !weth) return;
@@ -181,7 +184,10 @@ function DepositForm({ account, vault, paused }: { account: Address; vault: Addr
       data: encodeFunctionData({ abi: factoringVaultAbi, functionName: 'deposit', args: [amount, account] }),
       value: 0n,
     }));
-    if (done) setText('');
+    if (done) {
+      setText('');
+      setTouched(false);
+    }
   };
 
   return (
@@ -289,7 +295,10 @@ function RedeemForm({ account, vault, sharePrice }: { account: Address; vault: A
         ),
       ),
     );
-    if (done) setText('');
+    if (done) {
+      setText('');
+      setTouched(false);
+    }
   };
 
   return (
@@ -426,6 +435,7 @@ function Requests({ account, vault, history }: { account: Address; vault: Addres
       ) : open.length === 0 ? (
         <p className="muted">No open request.</p>
       ) : (
+        <div className="table-scroll">
         <table className="table" data-testid="requests">
           <caption className="sr-only">Open redemption requests</caption>
           <thead>
@@ -471,6 +481,7 @@ function Requests({ account, vault, history }: { account: Address; vault: Addres
             ))}
           </tbody>
         </table>
+        </div>
       )}
       <TxStatus state={tx.state} what="Request" />
     </section>

@@ -82,7 +82,7 @@ function Breakdown({ v }: { v: VaultView }) {
               <td className="r">
                 <Eth wei={p.wei} />
               </td>
-              <td className="r">{total > 0n ? formatPercent(fraction(p.wei, total), 1) : '—'}</td>
+              <td className="r num">{total > 0n ? formatPercent(fraction(p.wei, total), 1) : '—'}</td>
             </tr>
           ))}
         </tbody>
