@@ -130,6 +130,7 @@ function DepositForm({ account, vault, paused }: { account: Address; vault: Addr
   const [text, setText] = useState('');
   const [touched, setTouched] = useState(false);
   const tx = useTx();
+  const [what, setWhat] = useState('Deposit');
   const reads = useVaultReads(vault, account);
   const weth = reads.data?.[0] as Address | undefined;
   const erc20 = useErc20(weth, account, vault);
@@ -159,6 +160,7 @@ function DepositForm({ account, vault, paused }: { account: Address; vault: Addr
     setTouched(true);
     if (error || !parsed.ok) return;
     const amount = parsed.value;
+    setWhat('Deposit');
     if (mode === 'ETH') {
       const done = await tx.run(account, async () =>
         fromUnsigned(unwrap(await api.POST('/v1/investor/transactions/deposit', { body: { assets_wei: amount.toString() } }))),
@@ -171,6 +173,7 @@ function DepositForm({ account, vault, paused }: { account: Address; vault: Addr
     }
     if (!vault || !weth) return;
     if (needsApproval) {
+      setWhat('WETH approval');
       const approved = await tx.run(
         account,
         async () => ({ to: weth, data: encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [vault, amount] }), value: 0n }),
@@ -179,6 +182,7 @@ function DepositForm({ account, vault, paused }: { account: Address; vault: Addr
       if (!approved) return;
       await erc20.refetch();
     }
+    setWhat('Deposit');
     const done = await tx.run(account, async () => ({
       to: vault,
       data: encodeFunctionData({ abi: factoringVaultAbi, functionName: 'deposit', args: [amount, account] }),
@@ -204,7 +208,16 @@ function DepositForm({ account, vault, paused }: { account: Address; vault: Addr
           <legend className="sr-only">Pay with</legend>
           {(['ETH', 'WETH'] as const).map((m) => (
             <label key={m} className={mode === m ? 'on' : ''}>
-              <input type="radio" name={`${id}-mode`} value={m} checked={mode === m} onChange={() => setMode(m)} />
+              <input
+                type="radio"
+                name={`${id}-mode`}
+                value={m}
+                checked={mode === m}
+                onChange={() => {
+                  setMode(m);
+                  void (m === 'ETH' ? balance.refetch() : erc20.refetch());
+                }}
+              />
               {m}
             </label>
           ))}
@@ -255,7 +268,7 @@ function DepositForm({ account, vault, paused }: { account: Address; vault: Addr
         <button type="submit" disabled={tx.busy || !vault}>
           {needsApproval ? `Approve and deposit ${mode}` : `Deposit ${mode}`}
         </button>
-        <TxStatus state={tx.state} what="Deposit" />
+        <TxStatus state={tx.state} what={what} />
       </form>
     </section>
   );

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { formatUnits, parseEther, toFunctionSelector, keccak256, toHex } from 'viem';
+import { formatUnits, parseAbi, parseEther, toFunctionSelector, keccak256, toHex } from 'viem';
 import { api, axe, chain, env, launch, rpc, screenshots, send, vault, vaultAbi, walletPage } from './harness.mjs';
 
 const investors = env.manifest.roles.investors;
@@ -13,6 +13,8 @@ const LIQUIDITY = investors[2]; // brings idle ETH back so the keeper fills the 
 const ADMIN = env.manifest.roles.admin;
 const HELPER = '0xa0Ee7A142d267C1f36714E4a8F75612F20a79720'; // Anvil account 9, no role in the manifest
 
+const WETH = env.manifest.contracts.weth;
+const wethAbi = parseAbi(['function deposit() payable', 'function balanceOf(address) view returns (uint256)']);
 const CANCEL = toFunctionSelector('function cancelRequest(uint256)');
 const exact = (wei, decimals = 18) => {
   const s = formatUnits(wei, decimals);
@@ -26,6 +28,21 @@ async function until(what, fn, timeoutMs = 60_000) {
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(500);
+  }
+}
+
+/** Waits for a region's transaction to reach `step`; a failure shows the app's own message. */
+async function txStep(region, step, timeoutMs = 90_000) {
+  const status = region.locator('.tx-status');
+  const end = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const now = await status.getAttribute('data-step');
+    last = `${now}: ${await status.innerText()}`;
+    if (now === step) return;
+    if (now === 'failed' || (now === 'rejected' && step !== 'rejected')) throw new Error(`transaction ${last}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${step}; last ${last}`);
+    await sleep(250);
   }
 }
 
@@ -170,7 +187,7 @@ describe('pipeit web app', () => {
       await deposit.getByLabel('Amount (ETH)').fill('1');
       await deposit.getByText(/You receive about/).waitFor();
       await deposit.getByRole('button', { name: 'Deposit ETH' }).click();
-      await deposit.locator('[data-step=indexed]').waitFor({ timeout: 90_000 });
+      await txStep(deposit, 'indexed');
       const after = await balanceOf();
       assert.ok(after > before, 'shares minted on-chain');
       await until('the position to show the chain\'s shares', async () =>
@@ -178,12 +195,33 @@ describe('pipeit web app', () => {
       );
     });
 
+    await t.test('a declined transaction is not an error', async () => {
+      await deposit.getByLabel('Amount (ETH)').fill('0.1');
+      await page.evaluate(() => window.__testWallet.reject.push('eth_sendTransaction'));
+      await deposit.getByRole('button', { name: 'Deposit ETH' }).click();
+      await deposit.locator('[data-step=rejected]').waitFor();
+      assert.equal(await deposit.locator('[data-step=rejected]').textContent(), 'You declined the request in your wallet; nothing was sent.');
+    });
+
+    await t.test('deposit WETH: approve, then deposit', async () => {
+      await send(INVESTOR, { address: WETH, abi: wethAbi, functionName: 'deposit', value: parseEther('1') });
+      const before = await balanceOf();
+      await deposit.getByText('WETH', { exact: true }).click();
+      await deposit.getByText(/^Balance: 1 WETH/).waitFor();
+      await deposit.getByLabel('Amount (WETH)').fill('0.5');
+      await deposit.getByRole('button', { name: 'Approve and deposit WETH' }).click();
+      await txStep(deposit, 'indexed');
+      assert.ok((await balanceOf()) > before, 'shares minted for WETH');
+      assert.equal(await chain.readContract({ address: WETH, abi: wethAbi, functionName: 'balanceOf', args: [INVESTOR] }), parseEther('0.5'));
+      await deposit.getByText('ETH', { exact: true }).click();
+    });
+
     let firstRequest;
     await t.test('request a redemption into the queue, then cancel it', async () => {
       await redeem.getByLabel('Shares to redeem').fill('0.3');
       await redeem.getByRole('note').waitFor(); // nothing is redeemable at once: the queue is offered
       await redeem.getByRole('button', { name: 'Request redemption (queue)' }).click();
-      await redeem.locator('[data-step=indexed]').waitFor({ timeout: 90_000 });
+      await txStep(redeem, 'indexed');
       const [, nextId] = await chain.readContract({ address: vault, abi: vaultAbi, functionName: 'queueState' });
       firstRequest = nextId - 1n;
       const row = requests.locator(`tr[data-request="${firstRequest}"]`);
@@ -192,7 +230,7 @@ describe('pipeit web app', () => {
       assert.deepEqual(await axe(page), []);
       await screenshots(page, 'invest-queued');
       await row.getByRole('button', { name: /^Cancel/ }).click();
-      await requests.locator('[data-step=indexed]').waitFor({ timeout: 90_000 });
+      await txStep(requests, 'indexed');
       const r = await chain.readContract({ address: vault, abi: vaultAbi, functionName: 'redeemRequest', args: [firstRequest] });
       assert.equal(r.sharesPending, 0n);
       await row.waitFor({ state: 'detached' });
@@ -201,7 +239,7 @@ describe('pipeit web app', () => {
     await t.test('a reverted transaction is explained in a sentence', async () => {
       await redeem.getByLabel('Shares to redeem').fill('0.2');
       await redeem.getByRole('button', { name: 'Request redemption (queue)' }).click();
-      await redeem.locator('[data-step=indexed]').waitFor({ timeout: 90_000 });
+      await txStep(redeem, 'indexed');
       const [, nextId] = await chain.readContract({ address: vault, abi: vaultAbi, functionName: 'queueState' });
       const id = nextId - 1n;
       const row = requests.locator(`tr[data-request="${id}"]`);
@@ -220,7 +258,7 @@ describe('pipeit web app', () => {
     await t.test('the keeper fills a request; claim it in ETH', async () => {
       await redeem.getByLabel('Shares to redeem').fill('0.5');
       await redeem.getByRole('button', { name: 'Request redemption (queue)' }).click();
-      await redeem.locator('[data-step=indexed]').waitFor({ timeout: 90_000 });
+      await txStep(redeem, 'indexed');
       const [, nextId] = await chain.readContract({ address: vault, abi: vaultAbi, functionName: 'queueState' });
       const id = nextId - 1n;
       // The blocker steps aside and new money arrives: the keeper fills the investor's request.
@@ -233,7 +271,7 @@ describe('pipeit web app', () => {
       const row = requests.locator(`tr[data-request="${id}"]`);
       const ethBefore = await chain.getBalance({ address: INVESTOR });
       await row.getByRole('button', { name: /^Claim ETH/ }).click({ timeout: 30_000 });
-      await requests.locator('[data-step=indexed]').waitFor({ timeout: 90_000 });
+      await txStep(requests, 'indexed');
       const r = await chain.readContract({ address: vault, abi: vaultAbi, functionName: 'redeemRequest', args: [id] });
       assert.equal(r.assetsClaimable, 0n);
       assert.ok((await chain.getBalance({ address: INVESTOR })) > ethBefore - parseEther('0.01'));
