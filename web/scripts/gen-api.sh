@@ -18,7 +18,11 @@ else
     echo "gen-api: no pipeit binary at $bin (set PIPEIT_BIN, or OPENAPI_URL to a running service)" >&2
     exit 1
   fi
-  "$bin" openapi > "$tmp/raw.json"
+  if ! "$bin" openapi > "$tmp/raw.json" 2> "$tmp/err"; then
+    echo "gen-api: \`$bin openapi\` failed (a binary without the subcommand? set OPENAPI_URL to a running service's /openapi.json):" >&2
+    cat "$tmp/err" >&2
+    exit 1
+  fi
 fi
 # One canonical layout (sorted keys are not needed: the document is printed deterministically).
 node -e 'const fs=require("fs");const d=JSON.parse(fs.readFileSync(process.argv[1],"utf8"));fs.writeFileSync(process.argv[2],JSON.stringify(d,null,2)+"\n")' "$tmp/raw.json" "$tmp/openapi.json"
