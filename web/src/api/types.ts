@@ -28,6 +28,8 @@ export type VaultView = Schemas['VaultView'] & {
   paused?: boolean;
   risk_params?: RiskParamsView;
   chain_id?: number;
+  /** A public RPC URL of the chain, for wallet_addEthereumChain. */
+  rpc_url?: string;
 };
 
 export type SharePricePoint = Schemas['SharePricePoint'];

@@ -712,7 +712,7 @@ export function InvestPage() {
       <section className="card narrow" aria-labelledby="chain-title">
         <h1 id="chain-title">Wrong network</h1>
         <p>The vault lives on Base (chain {CHAIN_ID}); your wallet is on chain {connection.chainId}.</p>
-        <SwitchChainButton />
+        <SwitchChainButton rpcUrl={vault.data?.rpc_url} />
       </section>
     );
   }
