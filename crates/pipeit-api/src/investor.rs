@@ -412,7 +412,11 @@ async fn deposit_tx(
         receiver: auth.address,
     }
     .abi_encode();
-    Ok(Json(chain.vault_tx(assets, data, "depositETH(you)")))
+    Ok(Json(
+        chain
+            .vault_tx_from(auth.address, assets, data, "depositETH(you)")
+            .await?,
+    ))
 }
 
 async fn shares_limit(
@@ -458,11 +462,12 @@ async fn redeem_tx(
         owner: auth.address,
     }
     .abi_encode();
-    Ok(Json(state.chain().vault_tx(
-        U256::ZERO,
-        data,
-        "redeemETH(shares, you, you)",
-    )))
+    Ok(Json(
+        state
+            .chain()
+            .vault_tx_from(auth.address, U256::ZERO, data, "redeemETH(shares, you, you)")
+            .await?,
+    ))
 }
 
 /// A queued redemption request for the signed-in investor.
@@ -481,9 +486,10 @@ async fn request_redeem_tx(
         receiver: auth.address,
     }
     .abi_encode();
-    Ok(Json(state.chain().vault_tx(
-        U256::ZERO,
-        data,
-        "requestRedeem(shares, you)",
-    )))
+    Ok(Json(
+        state
+            .chain()
+            .vault_tx_from(auth.address, U256::ZERO, data, "requestRedeem(shares, you)")
+            .await?,
+    ))
 }

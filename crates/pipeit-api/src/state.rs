@@ -62,7 +62,40 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// An unsigned call of the vault.
+    /// An unsigned call of the vault by `from`, with a gas limit: the node's estimate plus a margin
+    /// ([`crate::tx::gas_with_margin`]). A call the vault would refuse now is answered 409 with the
+    /// contract's error, before any wallet is asked to sign it.
+    pub async fn vault_tx_from(
+        &self,
+        from: alloy::primitives::Address,
+        value: alloy::primitives::U256,
+        data: Vec<u8>,
+        description: &str,
+    ) -> Result<crate::tx::UnsignedTx, ApiError> {
+        use alloy::providers::Provider;
+        let request = alloy::rpc::types::TransactionRequest::default()
+            .from(from)
+            .to(self.manifest.contracts.vault)
+            .value(value)
+            .input(data.clone().into());
+        let estimate = self.provider.estimate_gas(request).await.map_err(|e| {
+            match e.as_error_resp().and_then(|resp| resp.as_revert_data()) {
+                Some(revert) => ApiError::conflict(
+                    "transaction",
+                    format!(
+                        "the vault would refuse {description} now: {}",
+                        pipeit_chain::revert::decode(&revert).detail
+                    ),
+                ),
+                None => ApiError::unavailable(format!("the node failed to estimate gas: {e}")),
+            }
+        })?;
+        let mut tx = self.vault_tx(value, data, description);
+        tx.gas = Some(crate::tx::gas_with_margin(estimate).to_string());
+        Ok(tx)
+    }
+
+    /// An unsigned call of the vault that anyone may send (no gas limit: the wallet estimates).
     pub fn vault_tx(
         &self,
         value: alloy::primitives::U256,

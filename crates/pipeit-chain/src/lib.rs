@@ -10,6 +10,7 @@
 //! - [`Manifest`]: the deployment manifest (`contracts/script/DeployDevnet.s.sol` writes it), the
 //!   single source of addresses and roles for every other command.
 //! - [`deploy`]: `pipeit deploy`, the production system from a network preset (`deploy/presets`).
+//! - [`revert`]: revert data decoded into the contracts' custom errors (keeper logs, API answers).
 //! - [`connect`]: a provider for an RPC URL, after checking that the node is on the manifest's
 //!   chain; an unreachable node is retried with exponential backoff first.
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
@@ -19,6 +20,7 @@ mod connect;
 pub mod deploy;
 mod error;
 mod manifest;
+pub mod revert;
 
 pub use connect::{
     connect, connect_any, connect_any_once, connect_with_wallet, redact_url, Backoff,

@@ -20,7 +20,7 @@ mod lifecycle;
 pub mod lock;
 pub mod metrics;
 mod rebalancing;
-pub mod revert;
+pub use pipeit_chain::revert;
 pub mod signals;
 
 use std::fmt;
