@@ -143,7 +143,7 @@ impl FromRequestParts<AppState> for BusinessAuth {
         state.check_rate(&format!("key:{}", key.id))?;
         let stale = key
             .last_used_at
-            .is_none_or(|at| Utc::now() - at > TOUCH_EVERY);
+            .is_none_or(|at| state.now() - at > TOUCH_EVERY);
         if stale {
             let _turn = state.write_turn().await;
             state.db().touch_api_key(key.id).await?;
@@ -176,7 +176,7 @@ impl FromRequestParts<AppState> for InvestorAuth {
         }
         let session = state
             .db()
-            .session(keccak256(token.as_bytes()))
+            .session(keccak256(token.as_bytes()), state.now())
             .await?
             .ok_or_else(|| {
                 ApiError::unauthorized(

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
 use pipeit_chain::bindings::FactoringVault;
 use pipeit_db::{Idempotent, InvoiceStatus, StoredResponse};
 use serde::{Deserialize, Serialize};
@@ -483,7 +482,8 @@ async fn payout_challenge(
     let address = parse_address("address", &request.address)?;
     let nonce = crate::auth::new_nonce();
     let ttl = chrono::Duration::from_std(state.config().nonce_ttl).unwrap_or_default();
-    state.db().insert_nonce(&nonce, Utc::now() + ttl).await?;
+    let now = state.now();
+    state.db().insert_nonce(&nonce, now, now + ttl).await?;
     let chain_id = state.chain().manifest.chain_id;
     Ok(Json(PayoutChallenge {
         message: payout_message(auth.business_id, address, chain_id, &nonce),
@@ -523,7 +523,7 @@ async fn set_payout_address(
         ));
     }
     require_signature(&state, address, &request.message, &request.signature).await?;
-    if !state.db().consume_nonce(&nonce).await? {
+    if !state.db().consume_nonce(&nonce, state.now()).await? {
         return Err(ApiError::sign_in_refused(
             "message",
             "the challenge's nonce is unknown, used or expired: request a new challenge",

@@ -54,8 +54,9 @@ pub struct NonceView {
 async fn nonce(State(state): State<AppState>) -> ApiResult<Json<NonceView>> {
     let nonce = new_nonce();
     let ttl = chrono::Duration::from_std(state.config().nonce_ttl).unwrap_or_default();
-    let expires_at = Utc::now() + ttl;
-    state.db().insert_nonce(&nonce, expires_at).await?;
+    let now = state.now();
+    let expires_at = now + ttl;
+    state.db().insert_nonce(&nonce, now, expires_at).await?;
     Ok(Json(NonceView {
         nonce,
         expires_at,
@@ -102,7 +103,7 @@ async fn sign_in(
     let address = Address::from(message.address);
     require_signature(&state, address, &request.message, &request.signature).await?;
     // Last, so that a refused message does not burn the nonce; atomic, so it is used once.
-    if !state.db().consume_nonce(&message.nonce).await? {
+    if !state.db().consume_nonce(&message.nonce, state.now()).await? {
         return Err(ApiError::sign_in_refused(
             "message.nonce",
             "unknown, already used or expired: get a new one at POST /v1/auth/nonce",
@@ -110,8 +111,9 @@ async fn sign_in(
     }
     let (token, hash) = new_session_token();
     let ttl = chrono::Duration::from_std(state.config().session_ttl).unwrap_or_default();
-    let expires_at = Utc::now() + ttl;
-    state.db().insert_session(hash, address, expires_at).await?;
+    let now = state.now();
+    let expires_at = now + ttl;
+    state.db().insert_session(hash, address, now, expires_at).await?;
     Ok(Json(SessionView {
         token,
         address: address.to_checksum(None),
@@ -141,7 +143,8 @@ fn check_message(state: &AppState, message: &siwe::Message) -> ApiResult<()> {
             ),
         ));
     }
-    let now = time::OffsetDateTime::now_utc();
+    let now = time::OffsetDateTime::from_unix_timestamp(state.now().timestamp())
+        .map_err(|e| ApiError::internal(&e))?;
     if !message.valid_at(&now) {
         return Err(ApiError::sign_in_refused(
             "message.expiration_time",

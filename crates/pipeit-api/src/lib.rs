@@ -35,7 +35,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, FieldError, Problem};
-pub use state::{ApiConfig, AppState, Chain};
+pub use state::{ApiConfig, AppState, Chain, Clock};
 
 /// The request id header (set when absent, echoed in the response, in every log line).
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

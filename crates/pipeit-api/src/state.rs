@@ -52,6 +52,28 @@ impl Default for ApiConfig {
     }
 }
 
+/// The service's wall clock: when nonces, sessions and sign-in messages expire. Dates checked
+/// against the vault are the chain's ([`AppState::chain_now`]). Tests pass a fixed clock.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>);
+
+impl Clock {
+    /// The system's clock.
+    pub fn system() -> Clock {
+        Clock(Arc::new(chrono::Utc::now))
+    }
+
+    /// A clock that always reads `at`.
+    pub fn fixed(at: chrono::DateTime<chrono::Utc>) -> Clock {
+        Clock(Arc::new(move || at))
+    }
+
+    /// The time now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        (self.0)()
+    }
+}
+
 /// The chain the service reads: a provider (no wallet: the service never signs) and the deployment.
 #[derive(Debug, Clone)]
 pub struct Chain {
@@ -120,6 +142,7 @@ struct Inner {
     metrics: Metrics,
     sqlite_writes: Option<tokio::sync::Mutex<()>>,
     vault: TtlCache<crate::vault::VaultView>,
+    clock: Clock,
 }
 
 /// One value reused for `ttl`; concurrent callers wait for a single refresh instead of each
@@ -167,8 +190,13 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// State over `db` and `chain`.
+    /// State over `db` and `chain`, on the system clock.
     pub fn new(db: Db, chain: Chain, config: ApiConfig) -> AppState {
+        AppState::with_clock(db, chain, config, Clock::system())
+    }
+
+    /// State over `db` and `chain`, on `clock`.
+    pub fn with_clock(db: Db, chain: Chain, config: ApiConfig, clock: Clock) -> AppState {
         let limiter = RateLimiter::keyed(Quota::per_minute(config.rate_limit_per_minute));
         // SQLite has one writer: writers queueing on a mutex here wait their turn at once, where
         // racing for the file lock makes SQLite's busy handler sleep (the tail latency).
@@ -183,6 +211,7 @@ impl AppState {
             metrics: Metrics::new(),
             sqlite_writes,
             vault,
+            clock,
         }))
     }
 
@@ -212,6 +241,11 @@ impl AppState {
             Some(gate) => Some(gate.lock().await),
             None => None,
         }
+    }
+
+    /// The service's wall clock now (expiry of nonces, sessions, sign-in messages).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.clock.now()
     }
 
     /// The chain's clock: the latest block's time. Dates the service checks (an invoice's issue and

@@ -14,7 +14,7 @@ use axum::http::{Method, Request, StatusCode};
 use axum::Router;
 use chrono::{Datelike, Duration, Utc};
 use http_body_util::BodyExt;
-use pipeit_api::{app, ApiConfig, AppState, Chain};
+use pipeit_api::{app, ApiConfig, AppState, Chain, Clock};
 use pipeit_chain::bindings::FactoringVault;
 use pipeit_testkit::{send, TestStack};
 use serde_json::{json, Value};
@@ -75,12 +75,24 @@ fn api(stack: &TestStack) -> Api {
     api_with(stack, config())
 }
 
+/// The service's wall clock in these tests: fixed (sign-in messages are issued at it), so no
+/// test reads the real one.
+fn service_now() -> chrono::DateTime<Utc> {
+    chrono::DateTime::from_timestamp(i64::try_from(pipeit_testkit::CHAIN_START).unwrap(), 0)
+        .unwrap()
+}
+
 fn api_with(stack: &TestStack, config: ApiConfig) -> Api {
     let chain = Chain {
         provider: stack.provider.clone(),
         manifest: stack.manifest.clone(),
     };
-    let state = AppState::new(stack.db.clone(), chain, config);
+    let state = AppState::with_clock(
+        stack.db.clone(),
+        chain,
+        config,
+        Clock::fixed(service_now()),
+    );
     Api {
         router: app(state.clone()),
         state,
@@ -956,7 +968,7 @@ fn siwe_message(
 async fn sign_in(api: &Api, signer: &PrivateKeySigner, chain_id: u64, domain: &str) -> Reply {
     let nonce = api.call(Method::POST, "/v1/auth/nonce", &[], None).await;
     let nonce = nonce.body["nonce"].as_str().unwrap().to_owned();
-    let message = siwe_message(signer.address(), &nonce, chain_id, domain, Utc::now());
+    let message = siwe_message(signer.address(), &nonce, chain_id, domain, service_now());
     let body = json!({ "message": message, "signature": sign(signer, &message) });
     api.call(Method::POST, "/v1/auth/siwe", &[], Some(body.to_string()))
         .await
@@ -986,7 +998,7 @@ async fn investor_signs_in_and_sees_position(stack: &TestStack) {
         &nonce,
         chain_id,
         DOMAIN,
-        Utc::now() - Duration::hours(2),
+        service_now() - Duration::hours(2),
     );
     let expired = api
         .call(
@@ -998,7 +1010,7 @@ async fn investor_signs_in_and_sees_position(stack: &TestStack) {
         .await;
     assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
     assert_eq!(expired.body["errors"][0]["field"], "message.issued_at");
-    let message = siwe_message(investor, &nonce, chain_id, DOMAIN, Utc::now());
+    let message = siwe_message(investor, &nonce, chain_id, DOMAIN, service_now());
     let stranger = signer_of(stack, stack.investors[0]);
     let forged = api
         .call(
@@ -1403,7 +1415,7 @@ async fn a_contract_wallet_signs_in_with_eip1271() {
                 .as_str()
                 .unwrap()
                 .to_owned();
-            let message = siwe_message(wallet, &nonce, chain_id, DOMAIN, Utc::now());
+            let message = siwe_message(wallet, &nonce, chain_id, DOMAIN, service_now());
             let body = json!({ "message": message, "signature": sign(&signer, &message) });
             api.call(Method::POST, "/v1/auth/siwe", &[], Some(body.to_string()))
                 .await

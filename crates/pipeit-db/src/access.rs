@@ -160,13 +160,18 @@ impl Db {
         Ok(earlier.map(|e| answer(e, request_hash)))
     }
 
-    /// Stores a one-use nonce valid until `expires_at`.
-    pub async fn insert_nonce(&self, nonce: &str, expires_at: DateTime<Utc>) -> Result<()> {
+    /// Stores a one-use nonce issued at `now`, valid until `expires_at`.
+    pub async fn insert_nonce(
+        &self,
+        nonce: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
         on_pool!(self, |pool| sqlx::query(
             "INSERT INTO auth_nonces (nonce, created_at, expires_at) VALUES ($1, $2, $3)"
         )
         .bind(nonce)
-        .bind(Ts(now()))
+        .bind(Ts(now))
         .bind(Ts(expires_at))
         .execute(pool)
         .await
@@ -175,10 +180,11 @@ impl Db {
         Ok(())
     }
 
-    /// Uses `nonce` up: true if it existed, was unused and had not expired (atomic, so two
-    /// requests racing with one nonce cannot both win).
-    pub async fn consume_nonce(&self, nonce: &str) -> Result<bool> {
-        let at = now();
+    /// Uses `nonce` up at `now`: true if it existed, was unused and had not expired (atomic, so
+    /// two requests racing with one nonce cannot both win). The time is the caller's clock (the
+    /// service's), so expiry is decided by the same clock that set it.
+    pub async fn consume_nonce(&self, nonce: &str, now: DateTime<Utc>) -> Result<bool> {
+        let at = now;
         let used = on_pool!(self, |pool| sqlx::query(
             "UPDATE auth_nonces SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL \
              AND expires_at > $2"
@@ -192,11 +198,12 @@ impl Db {
         Ok(used == 1)
     }
 
-    /// Opens an investor session; only the hash of its token is stored.
+    /// Opens an investor session at `now`; only the hash of its token is stored.
     pub async fn insert_session(
         &self,
         token_hash: B256,
         address: Address,
+        now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
         on_pool!(self, |pool| sqlx::query(
@@ -205,7 +212,7 @@ impl Db {
         )
         .bind(Text(token_hash))
         .bind(Text(address))
-        .bind(Ts(now()))
+        .bind(Ts(now))
         .bind(Ts(expires_at))
         .execute(pool)
         .await
@@ -214,14 +221,15 @@ impl Db {
         Ok(())
     }
 
-    /// The live session whose token hashes to `token_hash` (`None` if unknown or expired).
-    pub async fn session(&self, token_hash: B256) -> Result<Option<Session>> {
+    /// The session whose token hashes to `token_hash`, live at `now` (`None` if unknown or
+    /// expired).
+    pub async fn session(&self, token_hash: B256, now: DateTime<Utc>) -> Result<Option<Session>> {
         on_pool!(self, |pool| sqlx::query_as(
             "SELECT address, expires_at FROM investor_sessions WHERE token_hash = $1 \
              AND expires_at > $2"
         )
         .bind(Text(token_hash))
-        .bind(Ts(now()))
+        .bind(Ts(now))
         .fetch_optional(pool)
         .await)
         .op("read session")

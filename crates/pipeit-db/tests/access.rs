@@ -4,7 +4,7 @@
 mod common;
 
 use alloy_primitives::{Address, B256};
-use chrono::{Duration, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use pipeit_db::{Error, Idempotent, StoredResponse};
 use serde_json::json;
 
@@ -111,20 +111,28 @@ async fn idempotent_duplicate_invoice_writes_neither_invoice_nor_key(t: &TestDb)
 }
 
 async fn nonce_is_used_once_and_not_after_expiry(t: &TestDb) {
-    let later = Utc::now() + Duration::minutes(5);
-    t.db.insert_nonce("nonce-live-1", later).await.unwrap();
-    assert!(t.db.consume_nonce("nonce-live-1").await.unwrap());
-    assert!(!t.db.consume_nonce("nonce-live-1").await.unwrap(), "reused");
+    let now = Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 0).unwrap();
+    let later = now + Duration::minutes(5);
+    t.db.insert_nonce("nonce-live-1", now, later).await.unwrap();
+    assert!(t.db.consume_nonce("nonce-live-1", now).await.unwrap());
     assert!(
-        !t.db.consume_nonce("nonce-unknown").await.unwrap(),
+        !t.db.consume_nonce("nonce-live-1", now).await.unwrap(),
+        "reused"
+    );
+    assert!(
+        !t.db.consume_nonce("nonce-unknown", now).await.unwrap(),
         "unknown"
     );
-    t.db.insert_nonce("nonce-expired", Utc::now() - Duration::seconds(1))
-        .await
-        .unwrap();
+    t.db.insert_nonce("nonce-expires", now, later).await.unwrap();
     assert!(
-        !t.db.consume_nonce("nonce-expired").await.unwrap(),
-        "expired"
+        !t.db.consume_nonce("nonce-expires", later).await.unwrap(),
+        "expired at its expiry time"
+    );
+    assert!(
+        t.db.consume_nonce("nonce-expires", later - Duration::seconds(1))
+            .await
+            .unwrap(),
+        "live a second before"
     );
 }
 
@@ -132,15 +140,18 @@ async fn session_is_found_until_it_expires(t: &TestDb) {
     let wallet = Address::repeat_byte(7);
     let live = B256::repeat_byte(1);
     let expired = B256::repeat_byte(2);
-    let ends = Utc::now() + Duration::hours(1);
-    t.db.insert_session(live, wallet, ends).await.unwrap();
-    t.db.insert_session(expired, wallet, Utc::now() - Duration::seconds(1))
+    let now = Utc.with_ymd_and_hms(2028, 2, 29, 12, 0, 0).unwrap();
+    let ends = now + Duration::hours(1);
+    let earlier = now - Duration::hours(2);
+    t.db.insert_session(live, wallet, now, ends).await.unwrap();
+    t.db.insert_session(expired, wallet, earlier, now - Duration::seconds(1))
         .await
         .unwrap();
-    let session = t.db.session(live).await.unwrap().expect("live session");
+    let session = t.db.session(live, now).await.unwrap().expect("live session");
     assert_eq!(session.address, wallet);
-    assert!(t.db.session(expired).await.unwrap().is_none());
-    assert!(t.db.session(B256::repeat_byte(3)).await.unwrap().is_none());
+    assert!(t.db.session(live, ends).await.unwrap().is_none(), "ended");
+    assert!(t.db.session(expired, now).await.unwrap().is_none());
+    assert!(t.db.session(B256::repeat_byte(3), now).await.unwrap().is_none());
 }
 
 async fn payout_address_change_is_recorded_with_its_message(t: &TestDb) {

@@ -156,13 +156,23 @@ async fn two_replicas_on_one_postgres_database_act_as_one_service() {
     assert_eq!(retry, ra);
 
     // A nonce issued by one replica is usable once, on the other.
-    let nonce = http(a.port, "POST", "/v1/auth/nonce", &[], None)
+    let issued = http(a.port, "POST", "/v1/auth/nonce", &[], None)
         .await
         .unwrap()
         .1;
-    let nonce = nonce["nonce"].as_str().unwrap();
+    let nonce = issued["nonce"].as_str().unwrap();
+    // Consumed a second before the expiry the replica gave it (its clock, not the test's).
+    let expires_at: chrono::DateTime<chrono::Utc> = issued["expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(
-        stack.db.consume_nonce(nonce).await.unwrap(),
+        stack
+            .db
+            .consume_nonce(nonce, expires_at - chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
         "stored in the shared database"
     );
 
