@@ -182,6 +182,7 @@ async fn submit_invoice(
 
 /// Page through invoices.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     /// At most this many (1–100, default 50).

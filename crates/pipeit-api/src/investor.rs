@@ -337,7 +337,7 @@ pub struct HistoryEntry {
 }
 
 /// Deposits, redemptions, queue requests and claims of the signed-in investor.
-#[utoipa::path(get, path = "/v1/investor/history", tag = "investor",
+#[utoipa::path(get, path = "/v1/investor/history", operation_id = "investor_history", tag = "investor",
     responses((status = 200, body = [HistoryEntry]), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("session" = [])))]
 async fn history(

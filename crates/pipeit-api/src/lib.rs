@@ -91,8 +91,18 @@ pub fn app(state: AppState) -> Router {
     let (router, doc) = documented().split_for_parts();
     let doc = ops::OpenApiJson(Arc::new(doc.to_pretty_json().unwrap_or_default()));
     let config = state.config().clone();
+    let router = match &config.web_dir {
+        // The app's own routes (`/invest`, …) are the app's: every other path that is not the
+        // API's gets index.html, and the app routes it in the browser.
+        Some(dir) => router
+            .route("/v1/{*rest}", axum::routing::any(route_not_found))
+            .fallback_service(
+                tower_http::services::ServeDir::new(dir)
+                    .fallback(tower_http::services::ServeFile::new(dir.join("index.html"))),
+            ),
+        None => router.fallback(route_not_found),
+    };
     router
-        .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::extract::DefaultBodyLimit::max(config.body_limit_bytes))
@@ -113,6 +123,10 @@ pub fn app(state: AppState) -> Router {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::not_found("route")
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -61,6 +61,7 @@ fn csv(
 
 /// An investor's report.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct InvestorTaxQuery {
     /// Tax year (not in the future).
@@ -114,6 +115,7 @@ async fn investor_tax(
 
 /// A business's or the vault's report period.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct YearQuery {
     /// Tax year (not in the future).

@@ -279,6 +279,7 @@ pub fn annualised_growth(then: &SharePrice, now: &SharePrice) -> Option<Decimal>
 
 /// The history's time range.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct HistoryQuery {
     /// From this unix time (default: 30 days ago).
@@ -305,7 +306,7 @@ pub struct SharePricePoint {
 }
 
 /// Share price over time, from the indexer's records.
-#[utoipa::path(get, path = "/v1/vault/history", tag = "public", params(HistoryQuery),
+#[utoipa::path(get, path = "/v1/vault/history", operation_id = "vault_history", tag = "public", params(HistoryQuery),
     responses((status = 200, body = [SharePricePoint]), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn history(
     State(state): State<AppState>,

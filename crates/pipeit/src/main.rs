@@ -59,6 +59,8 @@ enum Command {
     Investor(investor::InvestorArgs),
     /// Market signals: `backtest` the on-box model over the recorded ETH/USD prices.
     Signals(keeper::SignalsArgs),
+    /// Print the HTTP service's OpenAPI document (the web app's typed client is generated from it).
+    Openapi,
 }
 
 #[tokio::main]
@@ -90,6 +92,13 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> eyre::Result<()> {
     let config = Config::resolve(&cli.global)?;
     match cli.command {
+        Command::Openapi => match pipeit_api::openapi().to_pretty_json() {
+            Ok(json) => {
+                println!("{json}");
+                Ok(())
+            }
+            Err(e) => Err(eyre::eyre!("cannot write the OpenAPI document: {e}")),
+        },
         Command::Config => {
             println!("data_dir      = {}", config.data_dir.display());
             println!(

@@ -15,9 +15,13 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "PIPEIT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The domain investors' sign-in messages must name (EIP-4361), e.g. app.example.com.
-    #[arg(long, env = "PIPEIT_SIWE_DOMAIN", default_value = "localhost:8080")]
-    pub siwe_domain: String,
+    /// The domain investors' sign-in messages must name (EIP-4361), e.g. app.example.com: the host
+    /// the web app is opened at (default: the --listen address, where the app is served).
+    #[arg(long, env = "PIPEIT_SIWE_DOMAIN")]
+    pub siwe_domain: Option<String>,
+    /// The built web app to serve at `/` (`web/dist`, made by scripts/setup); absent: the API only.
+    #[arg(long, env = "PIPEIT_WEB_DIR")]
+    pub web_dir: Option<std::path::PathBuf>,
     /// Origins allowed by CORS, comma-separated (`*` for any; none by default).
     #[arg(long, env = "PIPEIT_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -35,7 +39,11 @@ pub struct ServeArgs {
 impl ServeArgs {
     fn api_config(&self) -> pipeit_api::ApiConfig {
         pipeit_api::ApiConfig {
-            siwe_domain: self.siwe_domain.clone(),
+            siwe_domain: self
+                .siwe_domain
+                .clone()
+                .unwrap_or_else(|| self.listen.to_string()),
+            web_dir: self.web_dir.clone(),
             rate_limit_per_minute: self.rate_limit_per_minute,
             cors_origins: self.cors_origins.clone(),
             body_limit_bytes: self.body_limit_bytes,
@@ -69,6 +77,14 @@ pub async fn serve_with(
     chain: pipeit_api::Chain,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> eyre::Result<()> {
+    if let Some(dir) = &args.web_dir {
+        if !dir.join("index.html").is_file() {
+            eyre::bail!(
+                "--web-dir {}: no index.html there (build the app: `cd web && npm ci && npm run build`, which scripts/setup does)",
+                dir.display()
+            );
+        }
+    }
     let db = pipeit_db::Db::connect(database_url).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -80,7 +96,11 @@ pub async fn serve_with(
         })?;
     let address = listener.local_addr()?;
     let state = pipeit_api::AppState::new(db, chain, args.api_config());
-    println!("pipeit serve: listening on http://{address} (OpenAPI at /openapi.json)");
+    if args.web_dir.is_some() {
+        println!("pipeit serve: the web app at http://{address}/ (API at /v1, OpenAPI at /openapi.json)");
+    } else {
+        println!("pipeit serve: listening on http://{address} (OpenAPI at /openapi.json)");
+    }
     tracing::info!(%address, "HTTP service started");
     pipeit_api::serve(listener, state, shutdown).await?;
     tracing::info!("HTTP service stopped");

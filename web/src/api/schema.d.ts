@@ -189,7 +189,7 @@ export interface paths {
             cookie?: never;
         };
         /** Deposits, redemptions, queue requests and claims of the signed-in investor. */
-        get: operations["history"];
+        get: operations["investor_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -388,7 +388,7 @@ export interface paths {
             cookie?: never;
         };
         /** Share price over time, from the indexer's records. */
-        get: operations["history"];
+        get: operations["vault_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -766,6 +766,12 @@ export interface components {
             data: string;
             /** @description What it does, for people. */
             description: string;
+            /**
+             * @description Gas limit to send it with, decimal string: the node's estimate for the caller at the latest
+             *     block plus [`GAS_MARGIN_PERCENT`] % and [`GAS_MARGIN_FIXED`]. Absent when the sender is not
+             *     known in advance (a repayment anyone may send): the wallet estimates then.
+             */
+            gas?: string | null;
             /** @description The contract called. */
             to: string;
             /** @description Wei sent with it, decimal string. */
@@ -1068,18 +1074,18 @@ export interface operations {
     };
     business_tax: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Tax year (not in the future). */
-                year: string | null;
+                year?: string;
                 /** @description First day (YYYY-MM-DD), with `to`, instead of a year (vault only). */
-                from: string | null;
+                from?: string;
                 /** @description Last day (YYYY-MM-DD), with `from` (vault only). */
-                to: string | null;
+                to?: string;
                 /** @description IANA time zone of the period's boundaries (default UTC). */
-                tz: string | null;
+                tz?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1128,7 +1134,7 @@ export interface operations {
             };
         };
     };
-    history: {
+    investor_history: {
         parameters: {
             query?: never;
             header?: never;
@@ -1184,18 +1190,18 @@ export interface operations {
     };
     investor_tax: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query: {
                 /** @description Tax year (not in the future). */
                 year: string;
                 /** @description fifo (default), lifo or hifo. */
-                method: string | null;
+                method?: string;
                 /** @description koinly (default), 8949 or ledger. */
-                format: string | null;
+                format?: string;
                 /** @description IANA time zone of the tax year's boundaries (default UTC). */
-                tz: string | null;
+                tz?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1332,14 +1338,14 @@ export interface operations {
     };
     list_invoices: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description At most this many (1–100, default 50). */
-                limit: number | null;
+                limit?: number;
                 /** @description Only invoices with an id below this (the previous page's `next_before`). */
-                before: number | null;
+                before?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1628,18 +1634,18 @@ export interface operations {
             };
         };
     };
-    history: {
+    vault_history: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description From this unix time (default: 30 days ago). */
-                from: number | null;
+                from?: number;
                 /** @description To this unix time (default: now). */
-                to: number | null;
+                to?: number;
                 /** @description At most this many points (1–1000, default 500). */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1672,18 +1678,18 @@ export interface operations {
     };
     vault_income_statement: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Tax year (not in the future). */
-                year: string | null;
+                year?: string;
                 /** @description First day (YYYY-MM-DD), with `to`, instead of a year (vault only). */
-                from: string | null;
+                from?: string;
                 /** @description Last day (YYYY-MM-DD), with `from` (vault only). */
-                to: string | null;
+                to?: string;
                 /** @description IANA time zone of the period's boundaries (default UTC). */
-                tz: string | null;
+                tz?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
