@@ -34,6 +34,9 @@ pub struct ApiConfig {
     /// How long `GET /v1/vault` reuses figures read from the node (Base makes a block every 2 s;
     /// the answer names the block it was read at).
     pub vault_cache_ttl: Duration,
+    /// A built web app (`web/dist`) served at `/` beside the API, with the history-API fallback
+    /// (an unknown path that is not under `/v1` gets its `index.html`); `None` serves the API only.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ApiConfig {
@@ -48,6 +51,7 @@ impl Default for ApiConfig {
             body_limit_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
             vault_cache_ttl: Duration::from_secs(1),
+            web_dir: None,
         }
     }
 }
@@ -142,7 +146,22 @@ struct Inner {
     metrics: Metrics,
     sqlite_writes: Option<tokio::sync::Mutex<()>>,
     vault: TtlCache<crate::vault::VaultView>,
+    chain_time: TtlCache<chrono::DateTime<chrono::Utc>>,
     clock: Clock,
+}
+
+async fn latest_block_time(
+    provider: &DynProvider,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    use alloy::providers::Provider;
+    let block = provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .map_err(|e| ApiError::unavailable(format!("the node failed: {e}")))?
+        .ok_or_else(|| ApiError::unavailable("the node has no latest block"))?;
+    let seconds = i64::try_from(block.header.timestamp).unwrap_or(i64::MAX);
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .ok_or_else(|| ApiError::unavailable("the node's latest block has no valid time"))
 }
 
 /// One value reused for `ttl`; concurrent callers wait for a single refresh instead of each
@@ -203,6 +222,7 @@ impl AppState {
         let sqlite_writes =
             (db.backend() == pipeit_db::Backend::Sqlite).then(|| tokio::sync::Mutex::new(()));
         let vault = TtlCache::new(config.vault_cache_ttl);
+        let chain_time = TtlCache::new(config.vault_cache_ttl);
         AppState(Arc::new(Inner {
             db,
             chain,
@@ -211,6 +231,7 @@ impl AppState {
             metrics: Metrics::new(),
             sqlite_writes,
             vault,
+            chain_time,
             clock,
         }))
     }
@@ -250,20 +271,15 @@ impl AppState {
 
     /// The chain's clock: the latest block's time. Dates the service checks (an invoice's issue and
     /// due dates, a tax year not yet begun, "now" in the vault's history) are the chain's, which is
-    /// what the vault itself checks them against, never the server's wall clock.
+    /// what the vault itself checks them against, never the server's wall clock. Read from the node
+    /// at most once per `vault_cache_ttl` (a submission does not wait for a block header).
     pub async fn chain_now(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-        use alloy::providers::Provider;
-        let block = self
+        let time = self
             .0
-            .chain
-            .provider
-            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-            .await
-            .map_err(|e| ApiError::unavailable(format!("the node failed: {e}")))?
-            .ok_or_else(|| ApiError::unavailable("the node has no latest block"))?;
-        let seconds = i64::try_from(block.header.timestamp).unwrap_or(i64::MAX);
-        chrono::DateTime::from_timestamp(seconds, 0)
-            .ok_or_else(|| ApiError::unavailable("the node's latest block has no valid time"))
+            .chain_time
+            .get_or_refresh(|| latest_block_time(&self.0.chain.provider))
+            .await?;
+        Ok(*time)
     }
 
     /// The vault figures' cache.

@@ -1045,6 +1045,20 @@ async fn investor_signs_in_and_sees_position(stack: &TestStack) {
         )
         .await;
     assert_eq!(tx.status, StatusCode::OK, "{}", tx.body);
+    // With a gas limit above the node's estimate for this wallet: estimate + 25 % + 30k.
+    let gas: u64 = tx.body["gas"].as_str().unwrap().parse().unwrap();
+    let estimate = stack
+        .provider
+        .estimate_gas(
+            alloy::rpc::types::TransactionRequest::default()
+                .from(investor)
+                .to(stack.manifest.contracts.vault)
+                .value(one_eth * U256::from(2u64))
+                .input(tx.body["data"].as_str().unwrap().parse::<Bytes>().unwrap().into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(gas, pipeit_api::tx::gas_with_margin(estimate));
     send_built(stack, investor, &tx.body).await;
     let shares = stack.vault().balanceOf(investor).call().await.unwrap();
     assert!(shares > U256::ZERO);
@@ -1155,8 +1169,9 @@ async fn investor_signs_in_and_sees_position(stack: &TestStack) {
 }
 
 /// Sends a transaction the API built, from `from`.
+/// Sends a transaction the API built, as a wallet would: with the API's gas limit when it gives one.
 async fn send_built(stack: &TestStack, from: Address, tx: &Value) {
-    let request = alloy::rpc::types::TransactionRequest::default()
+    let mut request = alloy::rpc::types::TransactionRequest::default()
         .from(from)
         .to(tx["to"].as_str().unwrap().parse::<Address>().unwrap())
         .value(tx["value"].as_str().unwrap().parse::<U256>().unwrap())
@@ -1168,6 +1183,9 @@ async fn send_built(stack: &TestStack, from: Address, tx: &Value) {
                 .unwrap()
                 .into(),
         );
+    if let Some(gas) = tx["gas"].as_str() {
+        request = request.gas_limit(gas.parse().unwrap());
+    }
     let receipt = stack
         .provider
         .send_transaction(request)

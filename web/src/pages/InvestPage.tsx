@@ -38,6 +38,45 @@ function FieldError({ id, message }: { id: string; message?: string }) {
   );
 }
 
+/**
+ * A decimal amount typed as text (never parsed to a JS number here), with a button that fills it
+ * (Max, All); the button is disabled while `fill` is undefined (the limit is not known yet).
+ * Hint and error paragraphs are the caller's, at `${id}-hint` and `${id}-err`.
+ */
+function AmountInput(props: {
+  id: string;
+  label: string;
+  name: string;
+  text: string;
+  invalid: boolean;
+  onType: (value: string) => void;
+  fillLabel: string;
+  fill: (() => void) | undefined;
+}) {
+  const { id, label, name, text, invalid, onType, fillLabel, fill } = props;
+  return (
+    <>
+      <label htmlFor={`${id}-amount`}>{label}</label>
+      <div className="input-row">
+        <input
+          id={`${id}-amount`}
+          name={name}
+          inputMode="decimal"
+          autoComplete="off"
+          placeholder="0.0"
+          value={text}
+          aria-invalid={invalid ? true : undefined}
+          aria-describedby={`${id}-hint ${id}-err`}
+          onChange={(e) => onType(e.target.value)}
+        />
+        <button type="button" className="secondary" disabled={fill === undefined} onClick={fill}>
+          {fillLabel}
+        </button>
+      </div>
+    </>
+  );
+}
+
 function SignIn() {
   const { signIn } = useSession();
   const [state, setState] = useState<{ busy: boolean; error?: string; note?: string }>({ busy: false });
@@ -223,37 +262,28 @@ function DepositForm({ account, vault, paused }: { account: Address; vault: Addr
           ))}
         </fieldset>
         <div className="field">
-          <label htmlFor={`${id}-amount`}>Amount ({mode})</label>
-          <div className="input-row">
-            <input
-              id={`${id}-amount`}
-              name="amount"
-              inputMode="decimal"
-              autoComplete="off"
-              placeholder="0.0"
-              value={text}
-              aria-invalid={shown ? true : undefined}
-              aria-describedby={`${id}-hint ${id}-err`}
-              onChange={(e) => {
-                setText(e.target.value);
-                setTouched(true);
-                if (tx.state.step === 'failed' || tx.state.step === 'rejected' || tx.state.step === 'indexed') tx.reset();
-              }}
-            />
-            <button
-              type="button"
-              className="secondary"
-              disabled={available === undefined}
-              onClick={() => {
-                if (available === undefined) return;
-                const max = mode === 'ETH' ? (available > gasReserve ? available - gasReserve : 0n) : available;
-                setText(toDecimalString(max, ETH_DECIMALS));
-                setTouched(true);
-              }}
-            >
-              Max
-            </button>
-          </div>
+          <AmountInput
+            id={id}
+            label={`Amount (${mode})`}
+            name="amount"
+            text={text}
+            invalid={!!shown}
+            onType={(value) => {
+              setText(value);
+              setTouched(true);
+              if (tx.state.step === 'failed' || tx.state.step === 'rejected' || tx.state.step === 'indexed') tx.reset();
+            }}
+            fillLabel="Max"
+            fill={
+              available === undefined
+                ? undefined
+                : () => {
+                    const max = mode === 'ETH' ? (available > gasReserve ? available - gasReserve : 0n) : available;
+                    setText(toDecimalString(max, ETH_DECIMALS));
+                    setTouched(true);
+                  }
+            }
+          />
           <p id={`${id}-hint`} className="hint">
             Balance: {available !== undefined ? <Eth wei={available} decimals={6} unit={false} /> : '…'} {mode}
             {parsed.ok && preview.data !== undefined ? (
@@ -325,35 +355,27 @@ function RedeemForm({ account, vault, sharePrice }: { account: Address; vault: A
         }}
       >
         <div className="field">
-          <label htmlFor={`${id}-amount`}>Shares to redeem</label>
-          <div className="input-row">
-            <input
-              id={`${id}-amount`}
-              name="shares"
-              inputMode="decimal"
-              autoComplete="off"
-              placeholder="0.0"
-              value={text}
-              aria-invalid={shown ? true : undefined}
-              aria-describedby={`${id}-hint ${id}-err`}
-              onChange={(e) => {
-                setText(e.target.value);
-                setTouched(true);
-                if (tx.state.step === 'failed' || tx.state.step === 'rejected' || tx.state.step === 'indexed') tx.reset();
-              }}
-            />
-            <button
-              type="button"
-              className="secondary"
-              disabled={held === undefined}
-              onClick={() => {
-                if (held !== undefined) setText(toDecimalString(held, SHARE_DECIMALS));
-                setTouched(true);
-              }}
-            >
-              All
-            </button>
-          </div>
+          <AmountInput
+            id={id}
+            label="Shares to redeem"
+            name="shares"
+            text={text}
+            invalid={!!shown}
+            onType={(value) => {
+              setText(value);
+              setTouched(true);
+              if (tx.state.step === 'failed' || tx.state.step === 'rejected' || tx.state.step === 'indexed') tx.reset();
+            }}
+            fillLabel="All"
+            fill={
+              held === undefined
+                ? undefined
+                : () => {
+                    setText(toDecimalString(held, SHARE_DECIMALS));
+                    setTouched(true);
+                  }
+            }
+          />
           <p id={`${id}-hint`} className="hint">
             Redeemable at once now: {maxNow !== undefined ? <Shares shares={maxNow} /> : '…'}
             {parsed.ok && preview.data !== undefined ? (

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useInvoiceBook, useRebalances, useSignal, useVault, useVaultHistory } from '../api/queries';
 import type { RiskParamsView, VaultView } from '../api/types';
 import { PriceChart } from '../components/Chart';
@@ -109,7 +109,7 @@ const hours = (s: number | undefined) => (s === undefined ? '—' : s >= 86_400 
 
 function Params({ p }: { p: RiskParamsView }) {
   const weiOf = (s?: string) => (s === undefined ? undefined : tryParseWei(s));
-  const rows: [string, React.ReactNode][] = [
+  const rows: [string, ReactNode][] = [
     ['Max advance per invoice', weiOf(p.max_advance_per_invoice_wei) !== undefined ? <Eth wei={weiOf(p.max_advance_per_invoice_wei)!} /> : '—'],
     ['Max principal per payout address', weiOf(p.max_exposure_per_business_wei) !== undefined ? <Eth wei={weiOf(p.max_exposure_per_business_wei)!} /> : '—'],
     ['Utilisation cap', bps(p.max_utilisation_bps)],
@@ -122,9 +122,14 @@ function Params({ p }: { p: RiskParamsView }) {
     ['Keeper strategy-move window', hours(p.move_window_seconds)],
     ['Keeper strategy moves per window', weiOf(p.move_cap_per_window_wei) !== undefined ? <Eth wei={weiOf(p.move_cap_per_window_wei)!} /> : '—'],
   ];
+  return <KeyValueTable caption="Current risk parameters" rows={rows} />;
+}
+
+/** Two columns, a label and its value per row (parameters, limits). */
+function KeyValueTable({ caption, rows }: { caption: string; rows: [string, ReactNode][] }) {
   return (
     <table className="table">
-      <caption className="sr-only">Current risk parameters</caption>
+      <caption className="sr-only">{caption}</caption>
       <tbody>
         {rows.map(([k, val]) => (
           <tr key={k}>
@@ -357,17 +362,7 @@ export function VaultPage() {
           {v.risk_params ? <Params p={v.risk_params} /> : <NotServed what="The current risk parameters" />}
           <h3>Hard limits</h3>
           <p className="small">Fixed in the contract's code: no parameter can be set outside them, whatever the keeper or admin does.</p>
-          <table className="table">
-            <caption className="sr-only">Hard limits</caption>
-            <tbody>
-              {HARD_LIMITS.map(([k, val]) => (
-                <tr key={k}>
-                  <th scope="row">{k}</th>
-                  <td className="r">{val}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <KeyValueTable caption="Hard limits" rows={HARD_LIMITS} />
         </section>
 
         <section aria-labelledby="contracts-title" className="card">
