@@ -37,7 +37,14 @@ export function PriceChart({ points }: { points: SharePricePoint[] }) {
         scales: { x: { time: true }, price: { auto: true }, assets: { auto: true } },
         axes: [
           { stroke: '#475467', grid: { stroke: '#eaecf0' } },
-          { scale: 'price', stroke: '#1d4ed8', grid: { stroke: '#eaecf0' }, size: 80 },
+          // Six decimals: the share price moves in the fourth to sixth (integer labels all read "1").
+          {
+            scale: 'price',
+            stroke: '#1d4ed8',
+            grid: { stroke: '#eaecf0' },
+            size: 80,
+            values: (_u, splits) => splits.map((v) => v.toFixed(6)),
+          },
           { scale: 'assets', side: 1, stroke: '#047857', grid: { show: false }, size: 70 },
         ],
         series: [

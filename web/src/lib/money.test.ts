@@ -69,6 +69,7 @@ describe('formatting', () => {
     expect(formatEth(0n)).toBe('0');
     expect(formatEth(15n * 10n ** 17n, 2)).toBe('1.5');
     expect(formatEth(1n)).toBe('<0.0001');
+    expect(formatEth(-1n)).toBe('-<0.0001');
     expect(formatEth(-25n * 10n ** 16n)).toBe('-0.25');
     expect(formatEth(99_999n * 10n ** 14n, 2)).toBe('10');
   });

@@ -108,7 +108,8 @@ export function formatUnitsFixed(
     if ((abs % div) * 2n >= div) scaled += 1n;
   }
   if (scaled === 0n && abs !== 0n) {
-    return `${neg ? '>-' : '<'}${maxDecimals > 0 ? `0.${'0'.repeat(maxDecimals - 1)}1` : '1'}`;
+    // A tiny loss reads "-<0.0001" (less than that, lost), as a tiny gain reads "<0.0001".
+    return `${neg ? '-<' : '<'}${maxDecimals > 0 ? `0.${'0'.repeat(maxDecimals - 1)}1` : '1'}`;
   }
   const s = scaled.toString().padStart(maxDecimals + 1, '0');
   const int = s.slice(0, s.length - maxDecimals);
@@ -141,6 +142,7 @@ export function formatDecimal(text: string, maxDecimals: number, minDecimals = 0
 /** A USD decimal string: "$1,234.56" ("-$3.10"). */
 export function formatUsd(text: string): string {
   const s = formatDecimal(text, 2, 2);
+  if (s.startsWith('-<')) return `-<$${s.slice(2)}`;
   return s.startsWith('-') ? `-$${s.slice(1)}` : s.startsWith('<') ? `<$${s.slice(1)}` : `$${s}`;
 }
 
